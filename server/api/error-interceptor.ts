@@ -1,0 +1,37 @@
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { Logger } from "../observability/logger.ts";
+
+/**
+ * Only ConnectError leaves the API: anything else is a bug, logged with its
+ * cause and sent as Internal without internals.
+ */
+export function createErrorInterceptor(logger: Logger): Interceptor {
+  const convert = (error: unknown, procedure: string): ConnectError => {
+    if (error instanceof ConnectError) return error;
+    logger.error("internalError", {
+      procedure,
+      error:
+        error instanceof Error ? { message: error.message, stack: error.stack } : String(error),
+    });
+    return new ConnectError("internal error", Code.Internal, undefined, undefined, error);
+  };
+  return (next) => async (req) => {
+    const procedure = req.method.name;
+    try {
+      const res = await next(req);
+      if (!res.stream) return res;
+      return {
+        ...res,
+        message: (async function* () {
+          try {
+            yield* res.message;
+          } catch (error) {
+            throw convert(error, procedure);
+          }
+        })(),
+      };
+    } catch (error) {
+      throw convert(error, procedure);
+    }
+  };
+}

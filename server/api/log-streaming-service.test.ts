@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import { LogStream, LogStreamingService } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
+import { OttoscalerService } from "../../gen/ottoscaler/v1/ottoscaler_pb.js";
+import { createApp } from "../app.ts";
+import { loadConfig } from "../config/config.ts";
+import { MemoryExecutor } from "../executor/memory/memory-executor.ts";
+import { silentLogger } from "../observability/logger.ts";
+import { collect } from "../testing/test-server.ts";
+import { routes } from "./routes.ts";
+
+function inProcess(env: Record<string, string>) {
+  const executor = new MemoryExecutor(() => ({
+    lines: Array.from({ length: 30 }, (_, i) => `line ${i + 1}`),
+  }));
+  const app = createApp(loadConfig(env), { executor, logger: silentLogger });
+  const transport = createRouterTransport(routes(app));
+  return {
+    ottoscaler: createClient(OttoscalerService, transport),
+    logs: createClient(LogStreamingService, transport),
+  };
+}
+
+describe("LogStreamingService", () => {
+  it("says how many lines it dropped past the per-worker bound, then replays the rest", async () => {
+    const { ottoscaler, logs } = inProcess({ OTTOSCALER_LOG_MAX_LINES_PER_WORKER: "10" });
+    await collect(
+      ottoscaler.executePipeline({ pipelineId: "big", stages: [{ id: "s", command: ["x"] }] }),
+    );
+    const entries = await collect(logs.streamWorkerLogs({ workerId: "big.s.a1.w0" }));
+    assert.equal(entries.length, 11);
+    const [marker, ...rest] = entries;
+    assert.equal(marker?.stream, LogStream.SYSTEM);
+    assert.equal(marker?.droppedLines, 20n);
+    assert.match(marker?.line ?? "", /20 earlier line\(s\) dropped/);
+    assert.deepEqual(
+      rest.map((e) => [Number(e.sequence), e.line]),
+      Array.from({ length: 10 }, (_, i) => [21 + i, `line ${21 + i}`]),
+    );
+  });
+
+  it("answers NotFound for an unknown worker, pipeline or stage", async () => {
+    const { ottoscaler, logs } = inProcess({});
+    await collect(
+      ottoscaler.executePipeline({ pipelineId: "known", stages: [{ id: "s", command: ["x"] }] }),
+    );
+    const notFound = async (p: Promise<unknown>, pattern: RegExp) =>
+      assert.rejects(p, (e: unknown) => {
+        assert.ok(e instanceof ConnectError);
+        assert.equal(e.code, Code.NotFound);
+        assert.match(e.rawMessage, pattern);
+        return true;
+      });
+    await notFound(
+      collect(logs.streamWorkerLogs({ workerId: "nope" })),
+      /workerId: no worker "nope"/,
+    );
+    await notFound(
+      collect(logs.streamBuildLogs({ pipelineId: "nope" })),
+      /pipelineId: no pipeline/,
+    );
+    await notFound(
+      collect(logs.streamBuildLogs({ pipelineId: "known", stageId: "other" })),
+      /stageId: pipeline "known" has no stage "other"/,
+    );
+  });
+});

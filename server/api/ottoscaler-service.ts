@@ -1,0 +1,111 @@
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { OttoscalerService } from "../../gen/ottoscaler/v1/ottoscaler_pb.js";
+import {
+  CancelPipelineResponseSchema,
+  ListPipelinesResponseSchema,
+  type PipelineProgress,
+} from "../../gen/ottoscaler/v1/pipeline_pb.js";
+import {
+  ScaleResponseSchema,
+  type WorkerEvent,
+  WorkerEventSchema,
+  WorkerEventType,
+  WorkerStatusResponseSchema,
+} from "../../gen/ottoscaler/v1/worker_pb.js";
+import type { App } from "../app.ts";
+import type { PipelineRun } from "../engine/pipeline-run.ts";
+import { matches } from "../workers/worker-registry.ts";
+import { streamSignal } from "./streams.ts";
+import {
+  validatePipelineRef,
+  validatePipelineRequest,
+  validateScaleDown,
+  validateScaleUp,
+  validateWorkerFilter,
+} from "./validate.ts";
+
+async function* progressOf(
+  run: PipelineRun,
+  signal: AbortSignal,
+): AsyncGenerator<PipelineProgress> {
+  for await (const read of run.events.read({ follow: true, signal })) {
+    if ("item" in read) yield read.item;
+  }
+}
+
+export function createOttoscalerService(app: App): ServiceImpl<typeof OttoscalerService> {
+  const { config, engine, tasks, registry } = app;
+  return {
+    async scaleUp(req) {
+      const spec = validateScaleUp(req, config);
+      const result = await tasks.scaleUp(spec, spec.count);
+      return create(ScaleResponseSchema, {
+        taskId: spec.taskId,
+        workers: result.workers,
+        changedWorkerIds: result.changed,
+      });
+    },
+
+    async scaleDown(req) {
+      const { taskId, count } = validateScaleDown(req, config);
+      const result = await tasks.scaleDown(taskId, count);
+      return create(ScaleResponseSchema, {
+        taskId,
+        workers: result.workers,
+        changedWorkerIds: result.changed,
+      });
+    },
+
+    getWorkerStatus(req) {
+      const filter = validateWorkerFilter(req);
+      return create(WorkerStatusResponseSchema, { workers: registry.list(filter) });
+    },
+
+    async *watchWorkers(req, ctx) {
+      const filter = validateWorkerFilter(req);
+      const signal = streamSignal(ctx.signal, app.stopping);
+      const event = (type: WorkerEventType, worker?: WorkerEvent["worker"]) =>
+        create(WorkerEventSchema, { type, ...(worker !== undefined && { worker }) });
+      // Snapshot, then changes; a watcher that falls too far behind gets a fresh snapshot.
+      for (;;) {
+        const from = registry.changes.end;
+        for (const worker of registry.list(filter)) yield event(WorkerEventType.SNAPSHOT, worker);
+        yield event(WorkerEventType.SYNCED);
+        let behind = false;
+        for await (const read of registry.changes.read({ from, follow: true, signal })) {
+          if ("dropped" in read) {
+            behind = true;
+            break;
+          }
+          if (matches(read.item, filter)) yield event(WorkerEventType.UPDATE, read.item);
+        }
+        if (!behind) return;
+      }
+    },
+
+    async *executePipeline(req, ctx) {
+      const run = engine.start(validatePipelineRequest(req, config));
+      // The pipeline outlives this stream: a client that leaves can WatchPipeline again.
+      yield* progressOf(run, streamSignal(ctx.signal, app.stopping));
+    },
+
+    async *watchPipeline(req, ctx) {
+      const run = engine.get(validatePipelineRef(req));
+      yield* progressOf(run, streamSignal(ctx.signal, app.stopping));
+    },
+
+    cancelPipeline(req) {
+      const pipelineId = validatePipelineRef(req);
+      const pipeline = engine.cancel(
+        pipelineId,
+        req.reason === "" ? "cancelled by request" : req.reason,
+      );
+      return create(CancelPipelineResponseSchema, { pipeline });
+    },
+
+    listPipelines() {
+      return create(ListPipelinesResponseSchema, { pipelines: engine.list() });
+    },
+  };
+}

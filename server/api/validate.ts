@@ -1,0 +1,228 @@
+import { randomBytes } from "node:crypto";
+import type {
+  BuildIdentifier,
+  WorkerIdentifier,
+} from "../../gen/ottoscaler/v1/log_streaming_pb.js";
+import type {
+  CancelPipelineRequest,
+  PipelineRequest,
+  Stage,
+  WatchPipelineRequest,
+} from "../../gen/ottoscaler/v1/pipeline_pb.js";
+import type { ScaleRequest, WorkerStatusRequest } from "../../gen/ottoscaler/v1/worker_pb.js";
+import type { Config } from "../config/config.ts";
+import { findCycle } from "../engine/dag.ts";
+import type { PipelineSpec, StageSpec } from "../engine/pipeline-spec.ts";
+import type { TaskSpec } from "../workers/task-manager.ts";
+import { FieldViolations } from "./field-violations.ts";
+
+/**
+ * Every request is checked here, and only here, before it reaches the
+ * engine: the error names the field path and the reason.
+ */
+export type Limits = Pick<
+  Config,
+  | "maxStages"
+  | "maxWorkersPerStage"
+  | "maxAttempts"
+  | "maxBackoffMs"
+  | "defaultStageTimeoutSeconds"
+  | "defaultImage"
+>;
+
+const idPattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const envKeyPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const maxIdLength = { pipeline: 40, stage: 30, task: 40 } as const;
+const maxTimeoutSeconds = 7 * 24 * 3600;
+
+function checkId(v: FieldViolations, field: string, value: string, maxLength: number): void {
+  if (value === "") {
+    v.add(field, "is required");
+  } else if (value.length > maxLength) {
+    v.add(field, `"${value}" is longer than ${maxLength} characters`);
+  } else if (!idPattern.test(value)) {
+    v.add(
+      field,
+      `"${value}" must be lower-case letters, digits and '-', starting and ending with a letter or digit`,
+    );
+  }
+}
+
+function checkCommand(v: FieldViolations, field: string, command: readonly string[]): void {
+  if (command.length === 0 || command[0] === "")
+    v.add(field, "is required (a shell line, or an argv)");
+}
+
+function checkEnv(v: FieldViolations, field: string, env: Record<string, string>): void {
+  for (const key of Object.keys(env)) {
+    if (!envKeyPattern.test(key))
+      v.add(`${field}["${key}"]`, "is not a valid environment variable name");
+    else if (key.startsWith("OTTOSCALER_"))
+      v.add(`${field}["${key}"]`, "OTTOSCALER_ variables are set by Ottoscaler");
+  }
+}
+
+function checkWorkerCount(
+  v: FieldViolations,
+  field: string,
+  count: number,
+  limits: Limits,
+  what: string,
+): void {
+  if (count < 1) v.add(field, `must be at least 1, got ${count}`);
+  else if (count > limits.maxWorkersPerStage) {
+    v.add(field, `${count} is over the limit of ${limits.maxWorkersPerStage} workers ${what}`);
+  }
+}
+
+export function newPipelineId(): string {
+  return `p-${randomBytes(6).toString("hex")}`;
+}
+
+export function validatePipelineRequest(req: PipelineRequest, limits: Limits): PipelineSpec {
+  const v = new FieldViolations();
+  const pipelineId = req.pipelineId === "" ? newPipelineId() : req.pipelineId;
+  checkId(v, "pipelineId", pipelineId, maxIdLength.pipeline);
+  if (req.stages.length === 0) v.add("stages", "a pipeline needs at least one stage");
+  if (req.stages.length > limits.maxStages) {
+    // Do not spend time on the stages of a request this far over the limit.
+    v.add("stages", `${req.stages.length} stages is over the limit of ${limits.maxStages}`);
+    v.throwIfAny();
+  }
+  const seen = new Map<string, number>();
+  req.stages.forEach((stage, i) => {
+    if (stage.id === "") return;
+    const first = seen.get(stage.id);
+    if (first !== undefined)
+      v.add(`stages[${i}].id`, `duplicate stage id "${stage.id}" (also stages[${first}])`);
+    else seen.set(stage.id, i);
+  });
+  const stages = req.stages.map((stage, i) =>
+    validateStage(v, `stages[${i}]`, stage, seen, limits),
+  );
+  if (v.count === 0) {
+    const cycle = findCycle(stages);
+    if (cycle !== undefined) v.add("stages", `dependency cycle: ${cycle.join(" → ")}`);
+  }
+  v.throwIfAny();
+  return { pipelineId, name: req.name === "" ? pipelineId : req.name, stages };
+}
+
+function validateStage(
+  v: FieldViolations,
+  field: string,
+  stage: Stage,
+  ids: Map<string, number>,
+  limits: Limits,
+): StageSpec {
+  checkId(v, `${field}.id`, stage.id, maxIdLength.stage);
+  checkCommand(v, `${field}.command`, stage.command);
+  checkEnv(v, `${field}.env`, stage.env);
+  const workers = stage.workers ?? 1;
+  checkWorkerCount(v, `${field}.workers`, workers, limits, "per stage");
+  const deps = new Set<string>();
+  stage.dependsOn.forEach((dep, j) => {
+    const depField = `${field}.dependsOn[${j}]`;
+    if (!ids.has(dep)) v.add(depField, `unknown stage "${dep}"`);
+    else if (deps.has(dep)) v.add(depField, `"${dep}" is listed twice`);
+    deps.add(dep);
+  });
+  const retry = stage.retry;
+  const maxAttempts = retry?.maxAttempts || 1;
+  if (maxAttempts > limits.maxAttempts) {
+    v.add(
+      `${field}.retry.maxAttempts`,
+      `${maxAttempts} is over the limit of ${limits.maxAttempts}`,
+    );
+  }
+  const maxBackoffMs = retry?.maxBackoffMs || limits.maxBackoffMs;
+  if (maxBackoffMs > limits.maxBackoffMs) {
+    v.add(
+      `${field}.retry.maxBackoffMs`,
+      `${maxBackoffMs} is over the limit of ${limits.maxBackoffMs}`,
+    );
+  }
+  const initialBackoffMs = retry?.initialBackoffMs ?? 0;
+  if (initialBackoffMs > maxBackoffMs) {
+    v.add(
+      `${field}.retry.initialBackoffMs`,
+      `${initialBackoffMs} is more than maxBackoffMs ${maxBackoffMs}`,
+    );
+  }
+  if (stage.timeoutSeconds > maxTimeoutSeconds) {
+    v.add(
+      `${field}.timeoutSeconds`,
+      `${stage.timeoutSeconds} is over the limit of ${maxTimeoutSeconds}`,
+    );
+  }
+  return {
+    id: stage.id,
+    name: stage.name === "" ? stage.id : stage.name,
+    image: stage.image === "" ? limits.defaultImage : stage.image,
+    command: [...stage.command],
+    env: { ...stage.env },
+    dependsOn: [...stage.dependsOn],
+    workers,
+    retry: { maxAttempts, initialBackoffMs, maxBackoffMs },
+    timeoutMs: (stage.timeoutSeconds || limits.defaultStageTimeoutSeconds) * 1000,
+  };
+}
+
+export function validateScaleUp(req: ScaleRequest, limits: Limits): TaskSpec & { count: number } {
+  const v = new FieldViolations();
+  checkId(v, "taskId", req.taskId, maxIdLength.task);
+  checkWorkerCount(v, "workerCount", req.workerCount, limits, "per ScaleUp");
+  checkCommand(v, "command", req.command);
+  checkEnv(v, "env", req.env);
+  v.throwIfAny();
+  return {
+    taskId: req.taskId,
+    image: req.image === "" ? limits.defaultImage : req.image,
+    command: [...req.command],
+    env: { ...req.env },
+    count: req.workerCount,
+  };
+}
+
+export function validateScaleDown(
+  req: ScaleRequest,
+  limits: Limits,
+): { taskId: string; count: number } {
+  const v = new FieldViolations();
+  checkId(v, "taskId", req.taskId, maxIdLength.task);
+  checkWorkerCount(v, "workerCount", req.workerCount, limits, "per ScaleDown");
+  v.throwIfAny();
+  return { taskId: req.taskId, count: req.workerCount };
+}
+
+export function validateWorkerFilter(req: WorkerStatusRequest): {
+  taskId: string;
+  pipelineId: string;
+} {
+  const v = new FieldViolations();
+  if (req.taskId !== "") checkId(v, "taskId", req.taskId, maxIdLength.task);
+  if (req.pipelineId !== "") checkId(v, "pipelineId", req.pipelineId, maxIdLength.pipeline);
+  v.throwIfAny();
+  return { taskId: req.taskId, pipelineId: req.pipelineId };
+}
+
+export function validatePipelineRef(req: WatchPipelineRequest | CancelPipelineRequest): string {
+  const v = new FieldViolations();
+  checkId(v, "pipelineId", req.pipelineId, maxIdLength.pipeline);
+  v.throwIfAny();
+  return req.pipelineId;
+}
+
+export function validateWorkerIdentifier(req: WorkerIdentifier): string {
+  const v = new FieldViolations();
+  if (req.workerId === "") v.add("workerId", "is required");
+  v.throwIfAny();
+  return req.workerId;
+}
+
+export function validateBuildIdentifier(req: BuildIdentifier): void {
+  const v = new FieldViolations();
+  checkId(v, "pipelineId", req.pipelineId, maxIdLength.pipeline);
+  if (req.stageId !== "") checkId(v, "stageId", req.stageId, maxIdLength.stage);
+  v.throwIfAny();
+}

@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ConfigError, loadConfig } from "./config.ts";
+
+describe("loadConfig", () => {
+  it("uses the documented defaults", () => {
+    const config = loadConfig({});
+    assert.equal(config.port, 9090);
+    assert.equal(config.maxWorkers, 100);
+    assert.deepEqual(config.corsOrigins, ["*"]);
+    assert.equal(config.logLanguage, "en");
+  });
+
+  it("reads overrides from the environment", () => {
+    const config = loadConfig({
+      OTTOSCALER_MAX_WORKERS: "20",
+      OTTOSCALER_CORS_ORIGINS: "http://a.test, http://b.test",
+      OTTOSCALER_LOG_LANG: "ko",
+    });
+    assert.equal(config.maxWorkers, 20);
+    assert.deepEqual(config.corsOrigins, ["http://a.test", "http://b.test"]);
+    assert.equal(config.logLanguage, "ko");
+  });
+
+  it("names the variable and the value it rejects", () => {
+    assert.throws(
+      () => loadConfig({ OTTOSCALER_MAX_WORKERS: "0" }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        /OTTOSCALER_MAX_WORKERS: "0" is not a whole number/.test(e.message),
+    );
+    assert.throws(() => loadConfig({ OTTOSCALER_KEEP_WORKSPACES: "maybe" }), ConfigError);
+    assert.throws(() => loadConfig({ OTTOSCALER_LOG_LANG: "fr" }), /one of en, ko/);
+  });
+});

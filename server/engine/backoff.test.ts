@@ -1,0 +1,22 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { retryDelayMs, sleep } from "./backoff.ts";
+
+describe("retryDelayMs", () => {
+  it("doubles the initial backoff for each later attempt, up to the cap", () => {
+    const policy = { maxAttempts: 6, initialBackoffMs: 100, maxBackoffMs: 500 };
+    assert.deepEqual(
+      [2, 3, 4, 5, 6].map((a) => retryDelayMs(policy, a)),
+      [100, 200, 400, 500, 500],
+    );
+  });
+});
+
+describe("sleep", () => {
+  it("ends early with false when its signal aborts", async () => {
+    const controller = new AbortController();
+    const slept = sleep(60_000, controller.signal);
+    controller.abort();
+    assert.equal(await slept, false);
+  });
+});

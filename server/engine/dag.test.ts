@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { findCycle } from "./dag.ts";
+
+describe("findCycle", () => {
+  it("finds no cycle in a diamond", () => {
+    assert.equal(
+      findCycle([
+        { id: "a", dependsOn: [] },
+        { id: "b", dependsOn: ["a"] },
+        { id: "c", dependsOn: ["a"] },
+        { id: "d", dependsOn: ["b", "c"] },
+      ]),
+      undefined,
+    );
+  });
+
+  it("reports the path of a cycle", () => {
+    assert.deepEqual(
+      findCycle([
+        { id: "a", dependsOn: [] },
+        { id: "b", dependsOn: ["a", "d"] },
+        { id: "c", dependsOn: ["b"] },
+        { id: "d", dependsOn: ["c"] },
+      ]),
+      ["b", "d", "c", "b"],
+    );
+  });
+
+  it("reports a stage that depends on itself", () => {
+    assert.deepEqual(findCycle([{ id: "a", dependsOn: ["a"] }]), ["a", "a"]);
+  });
+
+  it("handles a very long chain without overflowing the stack", () => {
+    const nodes = Array.from({ length: 50_000 }, (_, i) => ({
+      id: `s${i}`,
+      dependsOn: i === 0 ? [] : [`s${i - 1}`],
+    }));
+    assert.equal(findCycle(nodes), undefined);
+  });
+});

@@ -1,0 +1,112 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { PipelineSummary } from "../../gen/ottoscaler/v1/pipeline_pb.js";
+import type { Executor } from "../executor/executor.ts";
+import type { LogHub } from "../logs/log-hub.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { WorkerRegistry } from "../workers/worker-registry.ts";
+import type { WorkerRunner } from "../workers/worker-runner.ts";
+import { PipelineRun } from "./pipeline-run.ts";
+import type { PipelineSpec } from "./pipeline-spec.ts";
+
+export interface PipelineEngineOptions {
+  maxActivePipelines: number;
+  retainPipelines: number;
+  keepWorkspaces: boolean;
+}
+
+export interface PipelineEngineDeps {
+  runner: WorkerRunner;
+  executor: Executor;
+  logs: LogHub;
+  registry: WorkerRegistry;
+  logger: Logger;
+}
+
+/** Starts, finds, cancels and forgets pipeline runs. */
+export class PipelineEngine {
+  readonly #options: PipelineEngineOptions;
+  readonly #deps: PipelineEngineDeps;
+  readonly #runs = new Map<string, PipelineRun>();
+  readonly #finished: PipelineRun[] = [];
+  #active = 0;
+
+  constructor(options: PipelineEngineOptions, deps: PipelineEngineDeps) {
+    this.#options = options;
+    this.#deps = deps;
+  }
+
+  get activeCount(): number {
+    return this.#active;
+  }
+
+  start(spec: PipelineSpec): PipelineRun {
+    if (this.#runs.has(spec.pipelineId)) {
+      throw new ConnectError(
+        `pipelineId: pipeline "${spec.pipelineId}" already exists`,
+        Code.AlreadyExists,
+      );
+    }
+    if (this.#active >= this.#options.maxActivePipelines) {
+      throw new ConnectError(
+        `too many pipelines running (${this.#active}, limit ${this.#options.maxActivePipelines}); retry later`,
+        Code.ResourceExhausted,
+      );
+    }
+    const run = new PipelineRun(spec, {
+      runner: this.#deps.runner,
+      executor: this.#deps.executor,
+      logs: this.#deps.logs,
+      logger: this.#deps.logger,
+      keepWorkspaces: this.#options.keepWorkspaces,
+    });
+    this.#runs.set(run.id, run);
+    this.#active++;
+    run.start();
+    void run.done.then(() => this.#retire(run));
+    return run;
+  }
+
+  get(pipelineId: string): PipelineRun {
+    const run = this.#runs.get(pipelineId);
+    if (run === undefined) {
+      throw new ConnectError(`pipelineId: no pipeline "${pipelineId}"`, Code.NotFound);
+    }
+    return run;
+  }
+
+  /** Newest first. */
+  list(): PipelineSummary[] {
+    return [...this.#runs.values()].reverse().map((run) => run.summary());
+  }
+
+  cancel(pipelineId: string, reason: string): PipelineSummary {
+    const run = this.get(pipelineId);
+    if (!run.cancel(reason)) {
+      throw new ConnectError(
+        `pipelineId: pipeline "${pipelineId}" has already ended`,
+        Code.FailedPrecondition,
+      );
+    }
+    this.#deps.logger.info("pipelineCancelled", { pipelineId, reason });
+    return run.summary();
+  }
+
+  /** Cancels every running pipeline and waits for them to end. */
+  async shutdown(reason: string): Promise<void> {
+    const running = [...this.#runs.values()].filter((run) => !run.finished);
+    for (const run of running) run.cancel(reason);
+    await Promise.all(running.map((run) => run.done));
+  }
+
+  #retire(run: PipelineRun): void {
+    this.#active--;
+    this.#finished.push(run);
+    while (this.#finished.length > this.#options.retainPipelines) {
+      const old = this.#finished.shift() as PipelineRun;
+      this.#runs.delete(old.id);
+      this.#deps.registry.remove(old.workerIds);
+      this.#deps.logs.forgetWorkers(old.workerIds);
+      this.#deps.logs.forgetBuild(old.id);
+    }
+  }
+}

@@ -1,0 +1,26 @@
+/** A stage after validation, with every default applied. */
+export interface StageSpec {
+  id: string;
+  name: string;
+  image: string;
+  command: string[];
+  env: Record<string, string>;
+  dependsOn: string[];
+  workers: number;
+  retry: StageRetryPolicy;
+  timeoutMs: number;
+}
+
+export interface StageRetryPolicy {
+  /** Attempts in all, at least 1. */
+  maxAttempts: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+/** A pipeline the engine can run: validated, acyclic, ids unique. */
+export interface PipelineSpec {
+  pipelineId: string;
+  name: string;
+  stages: StageSpec[];
+}

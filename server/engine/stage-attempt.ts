@@ -1,0 +1,94 @@
+import type { WorkerSpec } from "../executor/executor.ts";
+import type { WorkerRunner } from "../workers/worker-runner.ts";
+import type { StageSpec } from "./pipeline-spec.ts";
+
+export interface AttemptContext {
+  pipelineId: string;
+  stage: StageSpec;
+  attempt: number;
+  workspace: string | undefined;
+  runner: WorkerRunner;
+  /** Aborts when the pipeline is cancelled. */
+  signal: AbortSignal;
+  /** Called once, when the attempt's first worker really starts. */
+  onRunning: () => void;
+}
+
+export type AttemptResult =
+  | { kind: "succeeded" }
+  | { kind: "failed"; reason: string }
+  | { kind: "cancelled"; reason: string };
+
+export function workerIdOf(pipelineId: string, stageId: string, attempt: number, index: number) {
+  return `${pipelineId}.${stageId}.a${attempt}.w${index}`;
+}
+
+export function workerIdsOf(pipelineId: string, stage: StageSpec, attempt: number): string[] {
+  return Array.from({ length: stage.workers }, (_, i) =>
+    workerIdOf(pipelineId, stage.id, attempt, i),
+  );
+}
+
+/**
+ * Runs one attempt of a stage: all its workers, through the cap. The attempt
+ * succeeds when every worker exits 0; the first failure stops the others, and
+ * the timeout (counted from the first worker's start) stops them all.
+ */
+export async function runStageAttempt(ctx: AttemptContext): Promise<AttemptResult> {
+  const { stage, attempt, pipelineId } = ctx;
+  const stop = new AbortController();
+  const cancel = () => stop.abort(cancelReason(ctx.signal));
+  ctx.signal.addEventListener("abort", cancel, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  let failure: string | undefined;
+  let running = false;
+  const onStarted = () => {
+    if (running) return;
+    running = true;
+    ctx.onRunning();
+    timer = setTimeout(() => {
+      timedOut = true;
+      stop.abort(`timed out after ${formatSeconds(stage.timeoutMs)}`);
+    }, stage.timeoutMs);
+  };
+  try {
+    await Promise.all(
+      Array.from({ length: stage.workers }, async (_, index) => {
+        const spec: WorkerSpec = {
+          workerId: workerIdOf(pipelineId, stage.id, attempt, index),
+          index,
+          count: stage.workers,
+          image: stage.image,
+          command: stage.command,
+          env: stage.env,
+          pipelineId,
+          stageId: stage.id,
+          attempt,
+          ...(ctx.workspace !== undefined && { workspace: ctx.workspace }),
+        };
+        const outcome = await ctx.runner.run(spec, stop.signal, onStarted);
+        if (outcome.phase === "failed" && failure === undefined && !stop.signal.aborted) {
+          failure = `worker ${index} failed: ${outcome.reason}`;
+          stop.abort(`stopped: worker ${index} of the stage failed`);
+        }
+      }),
+    );
+  } finally {
+    clearTimeout(timer);
+    ctx.signal.removeEventListener("abort", cancel);
+  }
+  if (ctx.signal.aborted) return { kind: "cancelled", reason: cancelReason(ctx.signal) };
+  if (failure !== undefined) return { kind: "failed", reason: failure };
+  if (timedOut)
+    return { kind: "failed", reason: `timed out after ${formatSeconds(stage.timeoutMs)}` };
+  return { kind: "succeeded" };
+}
+
+function cancelReason(signal: AbortSignal): string {
+  return typeof signal.reason === "string" ? signal.reason : "cancelled";
+}
+
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))}s`;
+}

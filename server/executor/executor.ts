@@ -1,0 +1,53 @@
+/** What an executor needs to run one worker. */
+export interface WorkerSpec {
+  workerId: string;
+  /** Index of this worker among `count` workers of its stage attempt or task. */
+  index: number;
+  count: number;
+  image: string;
+  /** One element runs through `sh -c`; several run directly. */
+  command: readonly string[];
+  env: Readonly<Record<string, string>>;
+  pipelineId?: string;
+  stageId?: string;
+  attempt?: number;
+  taskId?: string;
+  /** A directory shared by the workers of one pipeline or task, when the executor made one. */
+  workspace?: string;
+}
+
+export type WorkerStream = "stdout" | "stderr";
+
+/** How an executor reports a worker's life while it runs. */
+export interface WorkerHooks {
+  /** The worker's process or container has really started. */
+  started(): void;
+  /** One line of output, without its line break. */
+  log(stream: WorkerStream, line: string): void;
+  /** Why the worker is not progressing yet (e.g. an image pull failing); empty clears it. */
+  waiting?(reason: string): void;
+}
+
+export type WorkerOutcome =
+  | { phase: "succeeded"; exitCode: 0; reason: string }
+  | { phase: "failed"; exitCode?: number; reason: string }
+  | { phase: "stopped"; reason: string };
+
+/**
+ * Where workers run. The engine, ScaleUp/ScaleDown and the logs talk only to
+ * this, so the local and Kubernetes executors are interchangeable.
+ */
+export interface Executor {
+  readonly name: string;
+  /**
+   * Runs one worker to its end. Resolves (never rejects for the worker's own
+   * failure) once the worker is gone and its output fully reported. Aborting
+   * the signal stops the worker, and the outcome is then "stopped".
+   */
+  runWorker(spec: WorkerSpec, hooks: WorkerHooks, signal: AbortSignal): Promise<WorkerOutcome>;
+  /** Makes a directory the workers of one owner share; undefined if the executor has none. */
+  createWorkspace(owner: string): Promise<string | undefined>;
+  removeWorkspace(workspace: string): Promise<void>;
+  /** Stops every worker still running and releases resources. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,102 @@
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+import type { App } from "../app.ts";
+import { handleCors } from "./cors.ts";
+import { reply } from "./reply.ts";
+import { createRpcHandler } from "./request-handler.ts";
+
+export interface RunningServer {
+  /** The port really bound (useful when asked for port 0). */
+  port: number;
+  url: string;
+  /** Stops accepting, lets open streams end, closes connections. */
+  close(): Promise<void>;
+}
+
+const http2Preface = Buffer.from("PRI * HTTP/2.0");
+
+/**
+ * One port for everything: gRPC over HTTP/2 cleartext (prior knowledge) and
+ * gRPC-Web and Connect over HTTP/1.1 or HTTP/2. The first bytes of each
+ * connection say which HTTP it speaks.
+ */
+export async function startServer(app: App): Promise<RunningServer> {
+  const { config } = app;
+  const rpc = createRpcHandler(app, (_req, res) => reply(res, 404, "not found\n"));
+  const handle = (
+    req: http.IncomingMessage | http2.Http2ServerRequest,
+    res: http.ServerResponse | http2.Http2ServerResponse,
+  ) => {
+    if (handleCors(req, res, config.corsOrigins)) return;
+    if (req.method === "GET" && (req.url === "/healthz" || req.url === "/readyz")) {
+      const ok = req.url === "/healthz" || !app.stopping.aborted;
+      reply(res, ok ? 200 : 503, ok ? "ok\n" : "shutting down\n");
+      return;
+    }
+    rpc(req, res);
+  };
+  const h1 = http.createServer(handle);
+  const h2 = http2.createServer({}, handle);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+  // HTTP/1.1 sockets and their open requests, so shutdown can close idle ones at once.
+  const h1Busy = new Map<net.Socket, number>();
+  let closing = false;
+  h1.on("connection", (socket: net.Socket) => {
+    h1Busy.set(socket, 0);
+    socket.once("close", () => h1Busy.delete(socket));
+  });
+  h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const socket = req.socket;
+    h1Busy.set(socket, (h1Busy.get(socket) ?? 0) + 1);
+    if (closing) res.shouldKeepAlive = false;
+    res.once("close", () => {
+      const busy = (h1Busy.get(socket) ?? 1) - 1;
+      h1Busy.set(socket, busy);
+      if (closing && busy === 0) socket.destroySoon();
+    });
+  });
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.once("readable", () => {
+      const head: Buffer | null = socket.read();
+      if (head === null) return;
+      socket.unshift(head);
+      const isHttp2 = http2Preface
+        .subarray(0, Math.min(head.length, http2Preface.length))
+        .equals(head.subarray(0, Math.min(head.length, http2Preface.length)));
+      (isHttp2 ? h2 : h1).emit("connection", socket);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+  return {
+    port,
+    url: `http://${host}:${port}`,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const session of sessions) session.close();
+      // HTTP/1.1 connections go as soon as their current response ends.
+      closing = true;
+      for (const [socket, busy] of h1Busy) if (busy === 0) socket.destroySoon();
+      const deadline = setTimeout(() => {
+        for (const socket of sockets) socket.destroy();
+      }, config.shutdownTimeoutMs);
+      await closed;
+      clearTimeout(deadline);
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { createApp } from "./app.ts";
+import { ConfigError, loadConfig } from "./config/config.ts";
+import { startServer } from "./http/server.ts";
+
+/** Wires the port and the signals; everything else lives in createApp. */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`ottoscaler: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const app = createApp(config);
+  const server = await startServer(app);
+  app.logger.info("serverListening", {
+    port: server.port,
+    host: config.host,
+    executor: app.executor.name,
+    maxWorkers: config.maxWorkers,
+  });
+  const stop = async (signal: string) => {
+    app.logger.info("serverStopping", { signal });
+    const forced = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5000);
+    forced.unref();
+    await Promise.all([server.close(), app.shutdown(`server shutting down (${signal})`)]);
+    app.logger.info("serverStopped", {});
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+  process.once("SIGINT", () => void stop("SIGINT"));
+}
+
+await main();

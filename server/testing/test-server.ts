@@ -1,0 +1,74 @@
+import { type Client, createClient, type Transport } from "@connectrpc/connect";
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  createGrpcWebTransport,
+} from "@connectrpc/connect-node";
+import { LogStreamingService } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
+import { OttoscalerService } from "../../gen/ottoscaler/v1/ottoscaler_pb.js";
+import { type App, createApp } from "../app.ts";
+import { loadConfig } from "../config/config.ts";
+import type { Executor } from "../executor/executor.ts";
+import { type RunningServer, startServer } from "../http/server.ts";
+import { silentLogger } from "../observability/logger.ts";
+
+export type Protocol = "grpc" | "grpc-web" | "connect";
+export const protocols: Protocol[] = ["grpc", "grpc-web", "connect"];
+
+export function createTransport(protocol: Protocol, baseUrl: string): Transport {
+  switch (protocol) {
+    case "grpc":
+      return createGrpcTransport({ baseUrl });
+    case "grpc-web":
+      return createGrpcWebTransport({ baseUrl, httpVersion: "1.1" });
+    case "connect":
+      return createConnectTransport({ baseUrl, httpVersion: "1.1" });
+  }
+}
+
+export interface TestServer extends AsyncDisposable {
+  app: App;
+  server: RunningServer;
+  url: string;
+  clients(protocol: Protocol): {
+    ottoscaler: Client<typeof OttoscalerService>;
+    logs: Client<typeof LogStreamingService>;
+  };
+}
+
+/** A real server on a free loopback port, with the local executor unless told otherwise. */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  parts: { executor?: Executor } = {},
+): Promise<TestServer> {
+  const config = loadConfig({
+    OTTOSCALER_HOST: "127.0.0.1",
+    OTTOSCALER_PORT: "0",
+    OTTOSCALER_STOP_GRACE_MS: "2000",
+    ...env,
+  });
+  const app = createApp(config, { logger: silentLogger, ...parts });
+  const server = await startServer(app);
+  return {
+    app,
+    server,
+    url: server.url,
+    clients(protocol) {
+      const transport = createTransport(protocol, server.url);
+      return {
+        ottoscaler: createClient(OttoscalerService, transport),
+        logs: createClient(LogStreamingService, transport),
+      };
+    },
+    async [Symbol.asyncDispose]() {
+      await Promise.all([server.close(), app.shutdown("test finished")]);
+    },
+  };
+}
+
+/** Reads a stream to its end. */
+export async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of stream) out.push(item);
+  return out;
+}

@@ -1,0 +1,126 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { WorkerStatus } from "../../gen/ottoscaler/v1/worker_pb.js";
+import type { Executor, WorkerOutcome } from "../executor/executor.ts";
+import type { LogHub } from "../logs/log-hub.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { WorkerRegistry } from "./worker-registry.ts";
+import type { WorkerRunner } from "./worker-runner.ts";
+
+export interface TaskSpec {
+  taskId: string;
+  image: string;
+  command: string[];
+  env: Record<string, string>;
+}
+
+interface LiveWorker {
+  stop: AbortController;
+  ended: Promise<WorkerOutcome>;
+}
+
+interface Task {
+  nextIndex: number;
+  /** Workers not yet ended, in start order. */
+  live: Map<string, LiveWorker>;
+  workspace: Promise<string | undefined> | undefined;
+}
+
+export interface TaskManagerDeps {
+  runner: WorkerRunner;
+  executor: Executor;
+  registry: WorkerRegistry;
+  logs: LogHub;
+  logger: Logger;
+}
+
+export interface ScaleResult {
+  workers: WorkerStatus[];
+  changed: string[];
+}
+
+/** Worker groups started by ScaleUp and stopped by ScaleDown. */
+export class TaskManager {
+  readonly #deps: TaskManagerDeps;
+  readonly #retainFinished: number;
+  readonly #tasks = new Map<string, Task>();
+  readonly #finished: string[] = [];
+
+  constructor(retainFinished: number, deps: TaskManagerDeps) {
+    this.#retainFinished = retainFinished;
+    this.#deps = deps;
+  }
+
+  async scaleUp(spec: TaskSpec, count: number): Promise<ScaleResult> {
+    let task = this.#tasks.get(spec.taskId);
+    if (task === undefined) {
+      task = { nextIndex: 0, live: new Map(), workspace: undefined };
+      this.#tasks.set(spec.taskId, task);
+    }
+    task.workspace ??= this.#deps.executor.createWorkspace(`task-${spec.taskId}`);
+    const workspace = await task.workspace;
+    const changed: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const index = task.nextIndex++;
+      const workerId = `${spec.taskId}.w${index}`;
+      const stop = new AbortController();
+      const ended = this.#deps.runner.run(
+        {
+          workerId,
+          index,
+          count: task.live.size + 1,
+          image: spec.image,
+          command: spec.command,
+          env: spec.env,
+          taskId: spec.taskId,
+          ...(workspace !== undefined && { workspace }),
+        },
+        stop.signal,
+      );
+      task.live.set(workerId, { stop, ended });
+      void ended.then(() => this.#ended(spec.taskId, workerId));
+      changed.push(workerId);
+    }
+    this.#deps.logger.info("workersScaledUp", { taskId: spec.taskId, workers: changed });
+    return { workers: this.#deps.registry.list({ taskId: spec.taskId }), changed };
+  }
+
+  /** Stops up to `count` live workers, newest first, and waits until they are gone. */
+  async scaleDown(taskId: string, count: number): Promise<ScaleResult> {
+    const task = this.#tasks.get(taskId);
+    if (task === undefined) {
+      throw new ConnectError(`taskId: no task "${taskId}"`, Code.NotFound);
+    }
+    const victims = [...task.live.entries()].reverse().slice(0, count);
+    for (const [, worker] of victims) worker.stop.abort("scaled down");
+    await Promise.all(victims.map(([, worker]) => worker.ended));
+    const changed = victims.map(([id]) => id);
+    this.#deps.logger.info("workersScaledDown", { taskId, workers: changed });
+    return { workers: this.#deps.registry.list({ taskId }), changed };
+  }
+
+  /** Stops every task worker, at shutdown. */
+  async shutdown(reason: string): Promise<void> {
+    const all = [...this.#tasks.values()].flatMap((task) => [...task.live.values()]);
+    for (const worker of all) worker.stop.abort(reason);
+    await Promise.all(all.map((worker) => worker.ended));
+  }
+
+  #ended(taskId: string, workerId: string): void {
+    const task = this.#tasks.get(taskId);
+    if (task === undefined) return;
+    task.live.delete(workerId);
+    this.#finished.push(workerId);
+    if (task.live.size === 0 && task.workspace !== undefined) {
+      const workspace = task.workspace;
+      task.workspace = undefined;
+      void workspace
+        .then((dir) => (dir === undefined ? undefined : this.#deps.executor.removeWorkspace(dir)))
+        .catch(() => {});
+    }
+    while (this.#finished.length > this.#retainFinished) {
+      const old = this.#finished.shift() as string;
+      this.#deps.registry.remove([old]);
+      this.#deps.logs.forgetWorkers([old]);
+    }
+  }
+}

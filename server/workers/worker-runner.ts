@@ -1,0 +1,96 @@
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { WorkerPhase } from "../../gen/ottoscaler/v1/worker_pb.js";
+import { notStarted, type WorkerSlots } from "../engine/worker-slots.ts";
+import type { Executor, WorkerOutcome, WorkerSpec } from "../executor/executor.ts";
+import type { LogHub } from "../logs/log-hub.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { WorkerRegistry } from "./worker-registry.ts";
+
+export interface WorkerRunnerDeps {
+  executor: Executor;
+  slots: WorkerSlots;
+  registry: WorkerRegistry;
+  logs: LogHub;
+  logger: Logger;
+}
+
+const phaseOf = {
+  succeeded: WorkerPhase.SUCCEEDED,
+  failed: WorkerPhase.FAILED,
+  stopped: WorkerPhase.STOPPED,
+} as const;
+
+/**
+ * The one path every worker takes, from a pipeline or a task: registered
+ * PENDING, admitted by the cap, run by the executor with its output in the
+ * log hub, and recorded with its outcome.
+ */
+export class WorkerRunner {
+  readonly #deps: WorkerRunnerDeps;
+
+  constructor(deps: WorkerRunnerDeps) {
+    this.#deps = deps;
+  }
+
+  async run(spec: WorkerSpec, signal: AbortSignal, onStarted?: () => void): Promise<WorkerOutcome> {
+    const { executor, slots, registry, logs, logger } = this.#deps;
+    const { workerId } = spec;
+    registry.add({
+      workerId,
+      taskId: spec.taskId ?? "",
+      pipelineId: spec.pipelineId ?? "",
+      stageId: spec.stageId ?? "",
+      attempt: spec.attempt ?? 0,
+      index: spec.index,
+      image: spec.image,
+      command: [...spec.command],
+      createdAt: timestampNow(),
+    });
+    logs.openWorker({
+      workerId,
+      ...(spec.pipelineId !== undefined && { pipelineId: spec.pipelineId }),
+      ...(spec.stageId !== undefined && { stageId: spec.stageId }),
+      ...(spec.attempt !== undefined && { attempt: spec.attempt }),
+    });
+    const hooks = {
+      started: () => {
+        registry.update(workerId, {
+          phase: WorkerPhase.RUNNING,
+          startedAt: timestampNow(),
+          reason: "",
+        });
+        logger.debug("workerStarted", { workerId });
+        onStarted?.();
+      },
+      log: (stream: "stdout" | "stderr", line: string) => logs.append(workerId, stream, line),
+      waiting: (reason: string) => {
+        registry.update(workerId, { reason });
+      },
+    };
+    let outcome: WorkerOutcome;
+    try {
+      const result = await slots.run(() => executor.runWorker(spec, hooks, signal), signal);
+      outcome =
+        result === notStarted
+          ? { phase: "stopped", reason: stopReason(signal, "stopped before it started") }
+          : result;
+    } catch (error) {
+      // An executor bug or an infrastructure error: the worker fails, the server does not.
+      outcome = { phase: "failed", reason: error instanceof Error ? error.message : String(error) };
+    }
+    registry.update(workerId, {
+      phase: phaseOf[outcome.phase],
+      reason: outcome.reason,
+      finishedAt: timestampNow(),
+      ...("exitCode" in outcome &&
+        outcome.exitCode !== undefined && { exitCode: outcome.exitCode }),
+    });
+    logs.closeWorker(workerId);
+    logger.debug("workerFinished", { workerId, phase: outcome.phase, reason: outcome.reason });
+    return outcome;
+  }
+}
+
+export function stopReason(signal: AbortSignal, fallback: string): string {
+  return typeof signal.reason === "string" ? signal.reason : fallback;
+}
