@@ -19,7 +19,11 @@ export interface App {
   logs: LogHub;
   engine: PipelineEngine;
   tasks: TaskManager;
-  /** Aborts when the server begins to shut down: open streams end. */
+  /**
+   * Aborts when the server begins to shut down. Streams need not watch it:
+   * shutdown ends every pipeline, worker and watch, and so every stream,
+   * after its final events.
+   */
   stopping: AbortSignal;
   shutdown(reason?: string): Promise<void>;
 }

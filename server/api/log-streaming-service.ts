@@ -9,7 +9,6 @@ import {
   type LogStreamingService,
 } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
 import type { App } from "../app.ts";
-import { streamSignal } from "./streams.ts";
 import { validateBuildIdentifier, validateWorkerIdentifier } from "./validate.ts";
 
 /** Says, in the stream itself, that older lines are gone. */
@@ -31,7 +30,7 @@ export function createLogStreamingService(app: App): ServiceImpl<typeof LogStrea
       const log = logs.worker(workerId);
       if (log === undefined)
         throw new ConnectError(`workerId: no worker "${workerId}"`, Code.NotFound);
-      const signal = streamSignal(ctx.signal, app.stopping);
+      const signal = ctx.signal;
       for await (const read of log.read({ follow: req.follow, signal })) {
         yield "item" in read ? read.item : droppedMarker(workerId, read.dropped);
       }
@@ -48,7 +47,7 @@ export function createLogStreamingService(app: App): ServiceImpl<typeof LogStrea
       }
       const log = logs.build(run.id);
       if (log === undefined) return;
-      const signal = streamSignal(ctx.signal, app.stopping);
+      const signal = ctx.signal;
       for await (const read of log.read({ follow: req.follow, signal })) {
         if ("dropped" in read) {
           yield create(BuildLogEntrySchema, {

@@ -16,7 +16,6 @@ import {
 import type { App } from "../app.ts";
 import type { PipelineRun } from "../engine/pipeline-run.ts";
 import { matches } from "../workers/worker-registry.ts";
-import { streamSignal } from "./streams.ts";
 import {
   validatePipelineRef,
   validatePipelineRequest,
@@ -64,7 +63,7 @@ export function createOttoscalerService(app: App): ServiceImpl<typeof Ottoscaler
 
     async *watchWorkers(req, ctx) {
       const filter = validateWorkerFilter(req);
-      const signal = streamSignal(ctx.signal, app.stopping);
+      const signal = ctx.signal;
       const event = (type: WorkerEventType, worker?: WorkerEvent["worker"]) =>
         create(WorkerEventSchema, { type, ...(worker !== undefined && { worker }) });
       // Snapshot, then changes; a watcher that falls too far behind gets a fresh snapshot.
@@ -87,12 +86,12 @@ export function createOttoscalerService(app: App): ServiceImpl<typeof Ottoscaler
     async *executePipeline(req, ctx) {
       const run = engine.start(validatePipelineRequest(req, config));
       // The pipeline outlives this stream: a client that leaves can WatchPipeline again.
-      yield* progressOf(run, streamSignal(ctx.signal, app.stopping));
+      yield* progressOf(run, ctx.signal);
     },
 
     async *watchPipeline(req, ctx) {
       const run = engine.get(validatePipelineRef(req));
-      yield* progressOf(run, streamSignal(ctx.signal, app.stopping));
+      yield* progressOf(run, ctx.signal);
     },
 
     cancelPipeline(req) {
