@@ -9,10 +9,15 @@ import type {
   Stage,
   WatchPipelineRequest,
 } from "../../gen/ottoscaler/v1/pipeline_pb.js";
-import type { ScaleRequest, WorkerStatusRequest } from "../../gen/ottoscaler/v1/worker_pb.js";
+import type {
+  WorkerResources as ResourcesMessage,
+  ScaleRequest,
+  WorkerStatusRequest,
+} from "../../gen/ottoscaler/v1/worker_pb.js";
 import type { Config } from "../config/config.ts";
 import { findCycle } from "../engine/dag.ts";
 import type { PipelineSpec, StageSpec } from "../engine/pipeline-spec.ts";
+import type { WorkerResources } from "../executor/executor.ts";
 import type { TaskSpec } from "../workers/task-manager.ts";
 import { FieldViolations } from "./field-violations.ts";
 
@@ -34,6 +39,28 @@ const idPattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const envKeyPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const maxIdLength = { pipeline: 40, stage: 30, task: 40 } as const;
 const maxTimeoutSeconds = 7 * 24 * 3600;
+// Kubernetes' own quantity syntax, e.g. "500m", "1.5", "256Mi", "1e3".
+const quantityPattern =
+  /^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+)?$/;
+
+function checkResources(
+  v: FieldViolations,
+  field: string,
+  resources: ResourcesMessage | undefined,
+): WorkerResources {
+  const out: WorkerResources = {
+    cpuRequest: resources?.cpuRequest ?? "",
+    cpuLimit: resources?.cpuLimit ?? "",
+    memoryRequest: resources?.memoryRequest ?? "",
+    memoryLimit: resources?.memoryLimit ?? "",
+  };
+  for (const [key, value] of Object.entries(out)) {
+    if (value !== "" && !quantityPattern.test(value)) {
+      v.add(`${field}.${key}`, `"${value}" is not a Kubernetes quantity (e.g. "500m", "256Mi")`);
+    }
+  }
+  return out;
+}
 
 function checkId(v: FieldViolations, field: string, value: string, maxLength: number): void {
   if (value === "") {
@@ -165,6 +192,7 @@ function validateStage(
     workers,
     retry: { maxAttempts, initialBackoffMs, maxBackoffMs },
     timeoutMs: (stage.timeoutSeconds || limits.defaultStageTimeoutSeconds) * 1000,
+    resources: checkResources(v, `${field}.resources`, stage.resources),
   };
 }
 
@@ -174,9 +202,11 @@ export function validateScaleUp(req: ScaleRequest, limits: Limits): TaskSpec & {
   checkWorkerCount(v, "workerCount", req.workerCount, limits, "per ScaleUp");
   checkCommand(v, "command", req.command);
   checkEnv(v, "env", req.env);
+  const resources = checkResources(v, "resources", req.resources);
   v.throwIfAny();
   return {
     taskId: req.taskId,
+    resources,
     image: req.image === "" ? limits.defaultImage : req.image,
     command: [...req.command],
     env: { ...req.env },

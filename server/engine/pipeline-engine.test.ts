@@ -5,6 +5,7 @@ import { PipelineStatus } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import { WorkerPhase } from "../../gen/ottoscaler/v1/worker_pb.js";
 import { type App, createApp } from "../app.ts";
 import { loadConfig } from "../config/config.ts";
+import { defaultResources } from "../executor/executor.ts";
 import { MemoryExecutor, type WorkerScript } from "../executor/memory/memory-executor.ts";
 import { silentLogger } from "../observability/logger.ts";
 import type { PipelineSpec, StageSpec } from "./pipeline-spec.ts";
@@ -26,6 +27,7 @@ function stage(id: string, extra: Partial<StageSpec> = {}): StageSpec {
     workers: 1,
     retry: { maxAttempts: 1, initialBackoffMs: 0, maxBackoffMs: 0 },
     timeoutMs: 60_000,
+    resources: defaultResources,
     ...extra,
   };
 }

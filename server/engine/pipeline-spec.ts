@@ -1,3 +1,5 @@
+import type { WorkerResources } from "../executor/executor.ts";
+
 /** A stage after validation, with every default applied. */
 export interface StageSpec {
   id: string;
@@ -9,6 +11,7 @@ export interface StageSpec {
   workers: number;
   retry: StageRetryPolicy;
   timeoutMs: number;
+  resources: WorkerResources;
 }
 
 export interface StageRetryPolicy {

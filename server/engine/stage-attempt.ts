@@ -62,6 +62,8 @@ export async function runStageAttempt(ctx: AttemptContext): Promise<AttemptResul
           image: stage.image,
           command: stage.command,
           env: stage.env,
+          resources: stage.resources,
+          timeoutMs: stage.timeoutMs,
           pipelineId,
           stageId: stage.id,
           attempt,

@@ -1,3 +1,18 @@
+/** Kubernetes quantities for a worker's container; empty means the executor's default. */
+export interface WorkerResources {
+  cpuRequest: string;
+  cpuLimit: string;
+  memoryRequest: string;
+  memoryLimit: string;
+}
+
+export const defaultResources: WorkerResources = {
+  cpuRequest: "",
+  cpuLimit: "",
+  memoryRequest: "",
+  memoryLimit: "",
+};
+
 /** What an executor needs to run one worker. */
 export interface WorkerSpec {
   workerId: string;
@@ -8,6 +23,9 @@ export interface WorkerSpec {
   /** One element runs through `sh -c`; several run directly. */
   command: readonly string[];
   env: Readonly<Record<string, string>>;
+  resources: WorkerResources;
+  /** The engine stops the worker after this; an executor may also enforce it itself. */
+  timeoutMs?: number;
   pipelineId?: string;
   stageId?: string;
   attempt?: number;

@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { WorkerStatus } from "../../gen/ottoscaler/v1/worker_pb.js";
-import type { Executor, WorkerOutcome } from "../executor/executor.ts";
+import type { Executor, WorkerOutcome, WorkerResources } from "../executor/executor.ts";
 import type { LogHub } from "../logs/log-hub.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { WorkerRegistry } from "./worker-registry.ts";
@@ -11,6 +11,7 @@ export interface TaskSpec {
   image: string;
   command: string[];
   env: Record<string, string>;
+  resources: WorkerResources;
 }
 
 interface LiveWorker {
@@ -71,6 +72,7 @@ export class TaskManager {
           image: spec.image,
           command: spec.command,
           env: spec.env,
+          resources: spec.resources,
           taskId: spec.taskId,
           ...(workspace !== undefined && { workspace }),
         },

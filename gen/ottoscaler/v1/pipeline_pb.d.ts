@@ -4,6 +4,7 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
+import type { WorkerResources } from "./worker_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 
 /**
@@ -90,11 +91,18 @@ export declare type Stage = Message<"ottoscaler.v1.Stage"> & {
   retry?: StageRetryPolicy | undefined;
 
   /**
-   * Zero or absent: the server's default stage timeout.
+   * Per attempt, counted from its first worker's start. Zero: the server's default.
    *
    * @generated from field: uint32 timeout_seconds = 9;
    */
   timeoutSeconds: number;
+
+  /**
+   * Requests and limits for each worker's container; the server's defaults fill gaps.
+   *
+   * @generated from field: ottoscaler.v1.WorkerResources resources = 10;
+   */
+  resources?: WorkerResources | undefined;
 };
 
 /**

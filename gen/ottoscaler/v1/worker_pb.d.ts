@@ -130,6 +130,11 @@ export declare type ScaleRequest = Message<"ottoscaler.v1.ScaleRequest"> & {
    * @generated from field: map<string, string> env = 5;
    */
   env: { [key: string]: string };
+
+  /**
+   * @generated from field: ottoscaler.v1.WorkerResources resources = 6;
+   */
+  resources?: WorkerResources | undefined;
 };
 
 /**
@@ -137,6 +142,40 @@ export declare type ScaleRequest = Message<"ottoscaler.v1.ScaleRequest"> & {
  * Use `create(ScaleRequestSchema)` to create a new message.
  */
 export declare const ScaleRequestSchema: GenMessage<ScaleRequest>;
+
+/**
+ * Kubernetes quantities ("500m", "256Mi") for a worker's container.
+ * Empty fields take the server's defaults; the local executor records them only.
+ *
+ * @generated from message ottoscaler.v1.WorkerResources
+ */
+export declare type WorkerResources = Message<"ottoscaler.v1.WorkerResources"> & {
+  /**
+   * @generated from field: string cpu_request = 1;
+   */
+  cpuRequest: string;
+
+  /**
+   * @generated from field: string cpu_limit = 2;
+   */
+  cpuLimit: string;
+
+  /**
+   * @generated from field: string memory_request = 3;
+   */
+  memoryRequest: string;
+
+  /**
+   * @generated from field: string memory_limit = 4;
+   */
+  memoryLimit: string;
+};
+
+/**
+ * Describes the message ottoscaler.v1.WorkerResources.
+ * Use `create(WorkerResourcesSchema)` to create a new message.
+ */
+export declare const WorkerResourcesSchema: GenMessage<WorkerResources>;
 
 /**
  * @generated from message ottoscaler.v1.ScaleResponse

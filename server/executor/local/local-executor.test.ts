@@ -3,7 +3,12 @@ import { readFile, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
-import type { WorkerHooks, WorkerSpec, WorkerStream } from "../executor.ts";
+import {
+  defaultResources,
+  type WorkerHooks,
+  type WorkerSpec,
+  type WorkerStream,
+} from "../executor.ts";
 import { LocalExecutor } from "./local-executor.ts";
 
 const executor = new LocalExecutor({
@@ -13,7 +18,16 @@ const executor = new LocalExecutor({
 });
 
 function spec(command: string[], extra: Partial<WorkerSpec> = {}): WorkerSpec {
-  return { workerId: "w1", index: 0, count: 1, image: "busybox", command, env: {}, ...extra };
+  return {
+    workerId: "w1",
+    index: 0,
+    count: 1,
+    image: "busybox",
+    command,
+    env: {},
+    resources: defaultResources,
+    ...extra,
+  };
 }
 
 function recorder() {
