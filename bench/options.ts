@@ -1,0 +1,89 @@
+/** Benchmark sizes, read from BENCH_* environment variables. */
+export interface BenchOptions {
+  /** Which benchmarks to run: "all", "grpc" or "engine". */
+  only: "all" | "grpc" | "engine";
+  /** Workers listed by every GetWorkerStatus response. */
+  workers: number;
+  /** Unmeasured calls per server before the first round. */
+  warmupCalls: number;
+  /** Measured latency calls per server, spread over the rounds. */
+  latencyCalls: number;
+  latencyConcurrency: number;
+  /** Measured throughput calls per server, spread over the rounds. */
+  throughputCalls: number;
+  throughputConcurrency: number;
+  /** Rounds alternating the two servers (A B, then B A, ...). */
+  rounds: number;
+  /** Pipelines in flight at once in one engine round. */
+  pipelines: number;
+  /** Stages per chain pipeline. */
+  stages: number;
+  /** Measured engine rounds (each also runs the p-queue baseline). */
+  engineRounds: number;
+  /** Pipelines in the unmeasured warm-up round of the engine and of p-queue. */
+  engineWarmupPipelines: number;
+}
+
+interface Knob {
+  env: string;
+  default: number;
+  min: number;
+}
+
+const knobs = {
+  workers: { env: "BENCH_WORKERS", default: 10, min: 0 },
+  warmupCalls: { env: "BENCH_WARMUP_CALLS", default: 2_000, min: 0 },
+  latencyCalls: { env: "BENCH_CALLS", default: 10_000, min: 1 },
+  latencyConcurrency: { env: "BENCH_LATENCY_CONCURRENCY", default: 1, min: 1 },
+  throughputCalls: { env: "BENCH_THROUGHPUT_CALLS", default: 20_000, min: 1 },
+  throughputConcurrency: { env: "BENCH_CONCURRENCY", default: 32, min: 1 },
+  rounds: { env: "BENCH_ROUNDS", default: 4, min: 1 },
+  pipelines: { env: "BENCH_PIPELINES", default: 1_000, min: 1 },
+  stages: { env: "BENCH_STAGES", default: 10, min: 2 },
+  engineRounds: { env: "BENCH_ENGINE_ROUNDS", default: 3, min: 1 },
+  engineWarmupPipelines: { env: "BENCH_ENGINE_WARMUP_PIPELINES", default: 200, min: 0 },
+} satisfies Record<Exclude<keyof BenchOptions, "only">, Knob>;
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, knob: Knob): number {
+  const text = env[knob.env];
+  if (text === undefined || text.trim() === "") return knob.default;
+  const value = Number(text.replaceAll("_", ""));
+  if (!Number.isSafeInteger(value) || value < knob.min) {
+    throw new Error(`${knob.env}: "${text}" is not a whole number of at least ${knob.min}`);
+  }
+  return value;
+}
+
+function only(env: Env): BenchOptions["only"] {
+  const text = (env.BENCH_ONLY ?? "").trim() || "all";
+  if (text === "all" || text === "grpc" || text === "engine") return text;
+  throw new Error(`BENCH_ONLY: "${text}" is not one of all, grpc, engine`);
+}
+
+export function readOptions(env: Env = process.env): BenchOptions {
+  return {
+    only: only(env),
+    workers: integer(env, knobs.workers),
+    warmupCalls: integer(env, knobs.warmupCalls),
+    latencyCalls: integer(env, knobs.latencyCalls),
+    latencyConcurrency: integer(env, knobs.latencyConcurrency),
+    throughputCalls: integer(env, knobs.throughputCalls),
+    throughputConcurrency: integer(env, knobs.throughputConcurrency),
+    rounds: integer(env, knobs.rounds),
+    pipelines: integer(env, knobs.pipelines),
+    stages: integer(env, knobs.stages),
+    engineRounds: integer(env, knobs.engineRounds),
+    engineWarmupPipelines: integer(env, knobs.engineWarmupPipelines),
+  };
+}
+
+/** The variables and their values, for the report header. */
+export function describeOptions(options: BenchOptions): string[] {
+  const lines = [`BENCH_ONLY=${options.only}`];
+  for (const [key, knob] of Object.entries(knobs)) {
+    lines.push(`${knob.env}=${options[key as keyof typeof knobs]}`);
+  }
+  return lines;
+}
