@@ -25,7 +25,9 @@ try {
     (f) => fresh.get(f) !== committed.get(f),
   );
   if (stale.length > 0) {
-    console.error(`gen/ is stale; run \`npm run generate\` and commit. Differs: ${stale.join(", ")}`);
+    console.error(
+      `gen/ is stale; run \`npm run generate\` and commit. Differs: ${stale.join(", ")}`,
+    );
     process.exit(1);
   }
   console.log(`gen/ is up to date (${fresh.size} files)`);

@@ -2,7 +2,9 @@ import type { Config } from "./config/config.ts";
 import { PipelineEngine } from "./engine/pipeline-engine.ts";
 import { WorkerSlots } from "./engine/worker-slots.ts";
 import type { Executor } from "./executor/executor.ts";
+import { KubernetesExecutor } from "./executor/kubernetes/kubernetes-executor.ts";
 import { LocalExecutor } from "./executor/local/local-executor.ts";
+import { createClients, loadKubeConfig, resolveNamespace, runningInCluster } from "./k8s/client.ts";
 import { LogHub } from "./logs/log-hub.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
 import { TaskManager } from "./workers/task-manager.ts";
@@ -25,15 +27,41 @@ export interface App {
    * after its final events.
    */
   stopping: AbortSignal;
+  /** Connects the executor; `ready` turns true once it has. */
+  start(): Promise<void>;
+  readonly ready: boolean;
   shutdown(reason?: string): Promise<void>;
 }
 
-export function createExecutor(config: Config): Executor {
-  return new LocalExecutor({
-    workspaceRoot: config.workspaceRoot,
-    stopGraceMs: config.stopGraceMs,
-    maxLineBytes: config.logMaxLineBytes,
-  });
+/** The executor the configuration asks for: Kubernetes inside a cluster unless told otherwise. */
+export function createExecutor(config: Config, logger: Logger): Executor {
+  const kind =
+    config.executor === "auto" ? (runningInCluster() ? "kubernetes" : "local") : config.executor;
+  if (kind === "local") {
+    return new LocalExecutor({
+      workspaceRoot: config.workspaceRoot,
+      stopGraceMs: config.stopGraceMs,
+      maxLineBytes: config.logMaxLineBytes,
+    });
+  }
+  return new KubernetesExecutor(
+    createClients(loadKubeConfig()),
+    {
+      namespace: resolveNamespace(config.namespace),
+      defaults: {
+        cpuRequest: config.workerCpuRequest,
+        cpuLimit: config.workerCpuLimit,
+        memoryRequest: config.workerMemoryRequest,
+        memoryLimit: config.workerMemoryLimit,
+      },
+      imagePullPolicy: config.imagePullPolicy,
+      runAsUser: config.workerRunAsUser,
+      stopGraceMs: config.stopGraceMs,
+      pendingGraceMs: config.pendingGraceSeconds * 1000,
+      maxLineBytes: config.logMaxLineBytes,
+    },
+    logger,
+  );
 }
 
 export function createApp(
@@ -42,7 +70,7 @@ export function createApp(
 ): App {
   const logger =
     parts.logger ?? createLogger({ level: config.logLevel, language: config.logLanguage });
-  const executor = parts.executor ?? createExecutor(config);
+  const executor = parts.executor ?? createExecutor(config, logger);
   const slots = new WorkerSlots(config.maxWorkers);
   const registry = new WorkerRegistry();
   const logs = new LogHub({
@@ -77,6 +105,12 @@ export function createApp(
     engine,
     tasks,
     stopping: stopping.signal,
+    async start() {
+      await executor.start?.();
+    },
+    get ready() {
+      return !stopping.signal.aborted && (executor.ready ?? true);
+    },
     shutdown(reason = "server shutting down") {
       shutdown ??= (async () => {
         stopping.abort(reason);

@@ -16,6 +16,8 @@ async function main(): Promise<void> {
   }
   const app = createApp(config);
   const server = await startServer(app);
+  // Listening first: /healthz answers while the executor connects; /readyz waits for it.
+  await app.start();
   app.logger.info("serverListening", {
     port: server.port,
     host: config.host,

@@ -5,7 +5,15 @@ import path from "node:path";
 export interface Config {
   host: string;
   port: number;
-  executor: "local";
+  executor: "local" | "kubernetes" | "auto";
+  namespace: string;
+  workerCpuRequest: string;
+  workerCpuLimit: string;
+  workerMemoryRequest: string;
+  workerMemoryLimit: string;
+  workerRunAsUser: number;
+  imagePullPolicy: "IfNotPresent" | "Always" | "Never";
+  pendingGraceSeconds: number;
   maxWorkers: number;
   defaultImage: string;
   maxStages: number;
@@ -45,8 +53,48 @@ export const settings = {
   },
   executor: {
     env: "OTTOSCALER_EXECUTOR",
-    default: "local",
-    description: "Where workers run: local",
+    default: "auto",
+    description: "Where workers run: local, kubernetes, or auto (kubernetes inside a cluster)",
+  },
+  namespace: {
+    env: "OTTOSCALER_NAMESPACE",
+    default: "",
+    description: "Namespace for worker Jobs; empty: the pod's own, else default",
+  },
+  workerCpuRequest: {
+    env: "OTTOSCALER_WORKER_CPU_REQUEST",
+    default: "100m",
+    description: "Worker container CPU request",
+  },
+  workerCpuLimit: {
+    env: "OTTOSCALER_WORKER_CPU_LIMIT",
+    default: "1",
+    description: "Worker container CPU limit",
+  },
+  workerMemoryRequest: {
+    env: "OTTOSCALER_WORKER_MEMORY_REQUEST",
+    default: "64Mi",
+    description: "Worker container memory request",
+  },
+  workerMemoryLimit: {
+    env: "OTTOSCALER_WORKER_MEMORY_LIMIT",
+    default: "512Mi",
+    description: "Worker container memory limit",
+  },
+  workerRunAsUser: {
+    env: "OTTOSCALER_WORKER_RUN_AS_USER",
+    default: "65532",
+    description: "Non-root user id worker containers run as",
+  },
+  imagePullPolicy: {
+    env: "OTTOSCALER_IMAGE_PULL_POLICY",
+    default: "IfNotPresent",
+    description: "Worker image pull policy: IfNotPresent, Always, Never",
+  },
+  pendingGraceSeconds: {
+    env: "OTTOSCALER_PENDING_GRACE_SECONDS",
+    default: "60",
+    description: "A worker pod stuck (image pull, unschedulable…) this long fails its attempt",
   },
   maxWorkers: {
     env: "OTTOSCALER_MAX_WORKERS",
@@ -195,7 +243,15 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     host: raw(env, "host"),
     port: integer(env, "port", 0, 65535),
-    executor: oneOf(env, "executor", ["local"] as const),
+    executor: oneOf(env, "executor", ["local", "kubernetes", "auto"] as const),
+    namespace: raw(env, "namespace"),
+    workerCpuRequest: raw(env, "workerCpuRequest"),
+    workerCpuLimit: raw(env, "workerCpuLimit"),
+    workerMemoryRequest: raw(env, "workerMemoryRequest"),
+    workerMemoryLimit: raw(env, "workerMemoryLimit"),
+    workerRunAsUser: integer(env, "workerRunAsUser", 1),
+    imagePullPolicy: oneOf(env, "imagePullPolicy", ["IfNotPresent", "Always", "Never"] as const),
+    pendingGraceSeconds: integer(env, "pendingGraceSeconds", 1),
     maxWorkers: integer(env, "maxWorkers", 1),
     defaultImage: raw(env, "defaultImage"),
     maxStages: integer(env, "maxStages", 1),

@@ -57,6 +57,10 @@ export type WorkerOutcome =
  */
 export interface Executor {
   readonly name: string;
+  /** Connects to what runs the workers; the server is ready once it resolves. */
+  start?(): Promise<void>;
+  /** False while the executor cannot take workers (e.g. its watches are not synced). */
+  readonly ready?: boolean;
   /**
    * Runs one worker to its end. Resolves (never rejects for the worker's own
    * failure) once the worker is gone and its output fully reported. Aborting

@@ -30,7 +30,10 @@ export function createRpcHandler(app: App, fallback: (req: Request, res: Respons
   );
   return (req: Request, res: Response): void => {
     const handler = paths.get(req.url?.split("?", 1)[0] ?? "");
-    if (handler === undefined) return fallback(req, res);
+    if (handler === undefined) {
+      fallback(req, res);
+      return;
+    }
     handler(universalRequestFromNodeRequest(req, res, undefined, undefined))
       .then((uRes) => universalResponseToNodeResponse(uRes, res))
       .catch((error: unknown) => {

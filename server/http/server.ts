@@ -30,8 +30,8 @@ export async function startServer(app: App): Promise<RunningServer> {
   ) => {
     if (handleCors(req, res, config.corsOrigins)) return;
     if (req.method === "GET" && (req.url === "/healthz" || req.url === "/readyz")) {
-      const ok = req.url === "/healthz" || !app.stopping.aborted;
-      reply(res, ok ? 200 : 503, ok ? "ok\n" : "shutting down\n");
+      const ok = req.url === "/healthz" || app.ready;
+      reply(res, ok ? 200 : 503, ok ? "ok\n" : "not ready\n");
       return;
     }
     rpc(req, res);

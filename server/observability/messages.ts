@@ -22,6 +22,18 @@ export const messages = {
     en: "🧹 could not remove workspace",
     ko: "🧹 작업 공간을 지우지 못했습니다",
   },
+  informerRestarting: {
+    en: "🔌 watch lost, re-listing",
+    ko: "🔌 감시 연결이 끊겨 다시 목록을 가져옵니다",
+  },
+  orphanJobDeleted: {
+    en: "🧹 deleted a job left by an earlier controller",
+    ko: "🧹 이전 컨트롤러가 남긴 잡을 삭제했습니다",
+  },
+  jobCreated: { en: "🚢 job created", ko: "🚢 잡 생성" },
+  jobDeleteFailed: { en: "⚠️ could not delete job", ko: "⚠️ 잡을 삭제하지 못했습니다" },
+  podStuck: { en: "⏳ worker pod is stuck", ko: "⏳ 워커 파드가 멈춰 있습니다" },
+  logCaptureFailed: { en: "📜 could not read worker log", ko: "📜 워커 로그를 읽지 못했습니다" },
   configInvalid: { en: "⚠️ invalid configuration", ko: "⚠️ 설정이 올바르지 않습니다" },
 } satisfies Record<string, { en: string; ko: string }>;
 

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
+import { LineSplitter } from "../../util/line-splitter.ts";
 import type { Executor, WorkerHooks, WorkerOutcome, WorkerSpec } from "../executor.ts";
-import { LineSplitter } from "./line-splitter.ts";
 import { describeSpawnError } from "./spawn-error.ts";
 import { createWorkerEnv } from "./worker-env.ts";
 

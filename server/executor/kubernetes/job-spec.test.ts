@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { defaultResources } from "../executor.ts";
+import { jobNameFor } from "./job-name.ts";
+import { createJobSpec } from "./job-spec.ts";
+
+const options = {
+  namespace: "ci",
+  controllerInstance: "ctl-1",
+  defaults: { cpuRequest: "100m", cpuLimit: "1", memoryRequest: "64Mi", memoryLimit: "512Mi" },
+  imagePullPolicy: "IfNotPresent" as const,
+  runAsUser: 65532,
+  terminationGraceSeconds: 5,
+};
+
+describe("createJobSpec", () => {
+  const job = createJobSpec(
+    {
+      workerId: "build-42.unit-test.a2.w1",
+      index: 1,
+      count: 3,
+      image: "busybox",
+      command: ["make test"],
+      env: { SHARD: "1" },
+      resources: { ...defaultResources, memoryLimit: "1Gi" },
+      timeoutMs: 90_000,
+      pipelineId: "build-42",
+      stageId: "unit-test",
+      attempt: 2,
+    },
+    options,
+  );
+  const pod = job.spec?.template.spec;
+  const container = pod?.containers[0];
+
+  it("names the Job after pipeline, stage, attempt and worker, and labels it for selection", () => {
+    assert.equal(job.metadata?.name, "build-42-unit-test-a2-w1");
+    assert.deepEqual(job.metadata?.labels, {
+      "app.kubernetes.io/managed-by": "ottoscaler",
+      "ottoscaler.io/worker": "build-42-unit-test-a2-w1",
+      "ottoscaler.io/pipeline": "build-42",
+      "ottoscaler.io/stage": "unit-test",
+      "ottoscaler.io/attempt": "2",
+    });
+    assert.deepEqual(job.spec?.template.metadata?.labels, job.metadata?.labels);
+    assert.equal(
+      job.metadata?.annotations?.["ottoscaler.io/worker-id"],
+      "build-42.unit-test.a2.w1",
+    );
+  });
+
+  it("leaves retries to the engine", () => {
+    assert.equal(job.spec?.backoffLimit, 0);
+    assert.equal(pod?.restartPolicy, "Never");
+  });
+
+  it("applies default resources where the stage sets none", () => {
+    assert.deepEqual(container?.resources, {
+      requests: { cpu: "100m", memory: "64Mi" },
+      limits: { cpu: "1", memory: "1Gi" },
+    });
+  });
+
+  it("runs without privileges", () => {
+    assert.equal(container?.securityContext?.allowPrivilegeEscalation, false);
+    assert.deepEqual(container?.securityContext?.capabilities?.drop, ["ALL"]);
+    assert.equal(pod?.securityContext?.runAsNonRoot, true);
+    assert.equal(pod?.hostNetwork, false);
+    assert.equal(pod?.hostPID, false);
+    assert.ok(pod?.volumes?.every((v) => v.hostPath === undefined));
+    assert.equal(pod?.automountServiceAccountToken, false);
+  });
+
+  it("runs one string through sh -c with the worker's identity in its env", () => {
+    assert.deepEqual(container?.command, ["sh", "-c", "make test"]);
+    const env = Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value]));
+    assert.equal(env.SHARD, "1");
+    assert.equal(env.OTTOSCALER_WORKER_INDEX, "1");
+    assert.equal(env.OTTOSCALER_WORKER_COUNT, "3");
+    assert.equal(env.OTTOSCALER_STAGE_ID, "unit-test");
+  });
+
+  it("keeps a deadline past the stage timeout as a backstop", () => {
+    assert.equal(job.spec?.activeDeadlineSeconds, 120);
+  });
+});
+
+describe("jobNameFor", () => {
+  it("shortens long worker ids with a hash, staying unique and within label limits", () => {
+    const a = jobNameFor(`${"p".repeat(40)}.${"s".repeat(30)}.a1.w0`);
+    const b = jobNameFor(`${"p".repeat(40)}.${"s".repeat(30)}.a1.w1`);
+    assert.ok(a.length <= 52);
+    assert.notEqual(a, b);
+    assert.match(a, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+  });
+});

@@ -1,0 +1,125 @@
+import type { V1Job } from "@kubernetes/client-node";
+import { annotations, labels, managedBy } from "../../k8s/labels.ts";
+import type { WorkerResources, WorkerSpec } from "../executor.ts";
+import { jobNameFor } from "./job-name.ts";
+
+export interface JobSpecOptions {
+  namespace: string;
+  controllerInstance: string;
+  defaults: WorkerResources;
+  imagePullPolicy: "IfNotPresent" | "Always" | "Never";
+  runAsUser: number;
+  terminationGraceSeconds: number;
+}
+
+export const workerContainer = "worker";
+const workspacePath = "/workspace";
+
+/** The environment every worker gets, as the local executor gives it. */
+export function workerEnv(spec: WorkerSpec): Record<string, string> {
+  const env: Record<string, string> = { ...spec.env };
+  env.OTTOSCALER_WORKER_ID = spec.workerId;
+  env.OTTOSCALER_WORKER_INDEX = String(spec.index);
+  env.OTTOSCALER_WORKER_COUNT = String(spec.count);
+  if (spec.pipelineId !== undefined) env.OTTOSCALER_PIPELINE_ID = spec.pipelineId;
+  if (spec.stageId !== undefined) env.OTTOSCALER_STAGE_ID = spec.stageId;
+  if (spec.attempt !== undefined) env.OTTOSCALER_ATTEMPT = String(spec.attempt);
+  if (spec.taskId !== undefined) env.OTTOSCALER_TASK_ID = spec.taskId;
+  env.OTTOSCALER_WORKSPACE = workspacePath;
+  return env;
+}
+
+function pick(value: string, fallback: string): string {
+  return value === "" ? fallback : value;
+}
+
+/**
+ * One worker as one Job of one pod with one container. Kubernetes never
+ * retries it (the engine does), and the pod gets no privileges: the API has
+ * no way to ask for them.
+ */
+export function createJobSpec(spec: WorkerSpec, options: JobSpecOptions): V1Job {
+  const name = jobNameFor(spec.workerId);
+  const objectLabels: Record<string, string> = {
+    [labels.managedBy]: managedBy,
+    [labels.worker]: name,
+    ...(spec.pipelineId !== undefined && { [labels.pipeline]: spec.pipelineId }),
+    ...(spec.stageId !== undefined && { [labels.stage]: spec.stageId }),
+    ...(spec.attempt !== undefined && { [labels.attempt]: String(spec.attempt) }),
+    ...(spec.taskId !== undefined && { [labels.task]: spec.taskId }),
+  };
+  const objectAnnotations = {
+    [annotations.workerId]: spec.workerId,
+    [annotations.workerIndex]: String(spec.index),
+    [annotations.workerCount]: String(spec.count),
+    [annotations.controller]: options.controllerInstance,
+  };
+  const command =
+    spec.command.length === 1 ? ["sh", "-c", spec.command[0] ?? ""] : [...spec.command];
+  const { defaults } = options;
+  const r = spec.resources;
+  const timeoutSeconds =
+    spec.timeoutMs === undefined ? undefined : Math.ceil(spec.timeoutMs / 1000);
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: {
+      name,
+      namespace: options.namespace,
+      labels: objectLabels,
+      annotations: objectAnnotations,
+    },
+    spec: {
+      backoffLimit: 0,
+      // A backstop only: the engine enforces the timeout first, and deletes the Job itself.
+      ...(timeoutSeconds !== undefined && { activeDeadlineSeconds: timeoutSeconds + 30 }),
+      ttlSecondsAfterFinished: 600,
+      template: {
+        metadata: { labels: objectLabels, annotations: objectAnnotations },
+        spec: {
+          restartPolicy: "Never",
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          hostNetwork: false,
+          hostPID: false,
+          hostIPC: false,
+          terminationGracePeriodSeconds: options.terminationGraceSeconds,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: options.runAsUser,
+            runAsGroup: options.runAsUser,
+            fsGroup: options.runAsUser,
+            seccompProfile: { type: "RuntimeDefault" },
+          },
+          volumes: [{ name: "workspace", emptyDir: {} }],
+          containers: [
+            {
+              name: workerContainer,
+              image: spec.image,
+              imagePullPolicy: options.imagePullPolicy,
+              command,
+              workingDir: workspacePath,
+              env: Object.entries(workerEnv(spec)).map(([name, value]) => ({ name, value })),
+              volumeMounts: [{ name: "workspace", mountPath: workspacePath }],
+              resources: {
+                requests: {
+                  cpu: pick(r.cpuRequest, defaults.cpuRequest),
+                  memory: pick(r.memoryRequest, defaults.memoryRequest),
+                },
+                limits: {
+                  cpu: pick(r.cpuLimit, defaults.cpuLimit),
+                  memory: pick(r.memoryLimit, defaults.memoryLimit),
+                },
+              },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                privileged: false,
+                capabilities: { drop: ["ALL"] },
+              },
+            },
+          ],
+        },
+      },
+    },
+  };
+}

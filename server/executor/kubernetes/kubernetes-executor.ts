@@ -1,0 +1,348 @@
+import { randomUUID } from "node:crypto";
+import type { V1Job, V1Pod } from "@kubernetes/client-node";
+import type { KubernetesClients } from "../../k8s/client.ts";
+import { isNotFound, kubernetesErrorToConnect } from "../../k8s/errors.ts";
+import { type RunningInformer, startInformer } from "../../k8s/informer.ts";
+import { labels, managedSelector } from "../../k8s/labels.ts";
+import type { Logger } from "../../observability/logger.ts";
+import type {
+  Executor,
+  WorkerHooks,
+  WorkerOutcome,
+  WorkerResources,
+  WorkerSpec,
+} from "../executor.ts";
+import { jobNameFor } from "./job-name.ts";
+import { createJobSpec } from "./job-spec.ts";
+import { deleteOrphanJobs } from "./orphan-jobs.ts";
+import { PodLogCapture } from "./pod-log.ts";
+import { podState } from "./pod-state.ts";
+import { WorkQueue } from "./work-queue.ts";
+
+export interface KubernetesExecutorOptions {
+  namespace: string;
+  defaults: WorkerResources;
+  imagePullPolicy: "IfNotPresent" | "Always" | "Never";
+  runAsUser: number;
+  stopGraceMs: number;
+  pendingGraceMs: number;
+  maxLineBytes: number;
+  /** How often every live worker is reconciled even without events, as a safety net. */
+  resyncMs?: number;
+}
+
+/** One worker being run: what reconcile needs to move it on. */
+interface LiveWorker {
+  spec: WorkerSpec;
+  jobName: string;
+  hooks: WorkerHooks;
+  resolve: (outcome: WorkerOutcome) => void;
+  started: boolean;
+  jobSeen: boolean;
+  stopping: string | undefined;
+  finishing: boolean;
+  stuckSince: number | undefined;
+  stuckTimer: NodeJS.Timeout | undefined;
+  logs: PodLogCapture | undefined;
+}
+
+/**
+ * Runs each worker as a batch/v1 Job of one pod. Job and Pod informers (one
+ * each, label-selected) only enqueue the worker's key; `reconcile` reads the
+ * caches and moves the worker on, so it is safe to run any number of times.
+ */
+export class KubernetesExecutor implements Executor {
+  readonly name = "kubernetes";
+  readonly instance = randomUUID();
+  readonly #clients: KubernetesClients;
+  readonly #options: KubernetesExecutorOptions;
+  readonly #logger: Logger;
+  readonly #live = new Map<string, LiveWorker>();
+  readonly #queue = new WorkQueue((key) => this.#reconcile(key));
+  #pods: RunningInformer<V1Pod> | undefined;
+  #jobs: RunningInformer<V1Job> | undefined;
+  #resync: NodeJS.Timeout | undefined;
+
+  constructor(clients: KubernetesClients, options: KubernetesExecutorOptions, logger: Logger) {
+    this.#clients = clients;
+    this.#options = options;
+    this.#logger = logger;
+  }
+
+  /** Starts the informers and removes Jobs an earlier controller left behind. */
+  async start(): Promise<void> {
+    const { core, batch, kc } = this.#clients;
+    const namespace = this.#options.namespace;
+    const enqueue = (obj: V1Pod | V1Job) => {
+      const key = obj.metadata?.labels?.[labels.worker];
+      if (key !== undefined) this.#queue.add(key);
+    };
+    const resyncAll = () => {
+      for (const key of this.#live.keys()) this.#queue.add(key);
+    };
+    this.#jobs = await startInformer<V1Job>(
+      kc,
+      {
+        kind: "Job",
+        path: `/apis/batch/v1/namespaces/${namespace}/jobs`,
+        labelSelector: managedSelector,
+        list: () => batch.listNamespacedJob({ namespace, labelSelector: managedSelector }),
+      },
+      { onChange: enqueue, onResync: resyncAll },
+      this.#logger,
+    );
+    this.#pods = await startInformer<V1Pod>(
+      kc,
+      {
+        kind: "Pod",
+        path: `/api/v1/namespaces/${namespace}/pods`,
+        labelSelector: managedSelector,
+        list: () => core.listNamespacedPod({ namespace, labelSelector: managedSelector }),
+      },
+      { onChange: enqueue, onResync: resyncAll },
+      this.#logger,
+    );
+    this.#resync = setInterval(resyncAll, this.#options.resyncMs ?? 30_000);
+    this.#resync.unref();
+    await deleteOrphanJobs(batch, namespace, this.#jobs.cache.list(namespace), this.#logger);
+  }
+
+  get ready(): boolean {
+    return (this.#pods?.synced ?? false) && (this.#jobs?.synced ?? false);
+  }
+
+  async createWorkspace(): Promise<undefined> {
+    // Each pod gets its own emptyDir at /workspace; nothing is shared between pods.
+    return undefined;
+  }
+
+  async removeWorkspace(): Promise<void> {}
+
+  async runWorker(
+    spec: WorkerSpec,
+    hooks: WorkerHooks,
+    signal: AbortSignal,
+  ): Promise<WorkerOutcome> {
+    if (signal.aborted) return { phase: "stopped", reason: reasonOf(signal) };
+    const jobName = jobNameFor(spec.workerId);
+    const job = createJobSpec(spec, {
+      namespace: this.#options.namespace,
+      controllerInstance: this.instance,
+      defaults: this.#options.defaults,
+      imagePullPolicy: this.#options.imagePullPolicy,
+      runAsUser: this.#options.runAsUser,
+      terminationGraceSeconds: Math.ceil(this.#options.stopGraceMs / 1000),
+    });
+    try {
+      await this.#clients.batch.createNamespacedJob({
+        namespace: this.#options.namespace,
+        body: job,
+      });
+    } catch (error) {
+      return {
+        phase: "failed",
+        reason: kubernetesErrorToConnect(error, `creating job ${jobName}`).rawMessage,
+      };
+    }
+    this.#logger.debug("jobCreated", { job: jobName, workerId: spec.workerId });
+    return new Promise<WorkerOutcome>((resolve) => {
+      const worker: LiveWorker = {
+        spec,
+        jobName,
+        hooks,
+        resolve,
+        started: false,
+        jobSeen: false,
+        stopping: undefined,
+        finishing: false,
+        stuckSince: undefined,
+        stuckTimer: undefined,
+        logs: undefined,
+      };
+      this.#live.set(jobName, worker);
+      const stop = () => {
+        worker.stopping = reasonOf(signal);
+        void this.#deleteJob(jobName);
+        this.#queue.add(jobName);
+      };
+      signal.addEventListener("abort", stop, { once: true });
+      this.#queue.add(jobName);
+    });
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#resync);
+    const pending = [...this.#live.values()];
+    for (const worker of pending) {
+      if (worker.stopping === undefined && !worker.finishing) {
+        worker.stopping = "executor closing";
+        void this.#deleteJob(worker.jobName);
+      }
+    }
+    await Promise.allSettled([this.#pods?.stop(), this.#jobs?.stop()]);
+  }
+
+  #podOf(jobName: string): V1Pod | undefined {
+    const pods = (this.#pods?.cache.list(this.#options.namespace) ?? []).filter(
+      (p) => p.metadata?.labels?.[labels.worker] === jobName,
+    );
+    return pods.sort((a, b) => stamp(b) - stamp(a))[0];
+  }
+
+  #reconcile(jobName: string): void {
+    const worker = this.#live.get(jobName);
+    if (worker === undefined || worker.finishing) return;
+    const job = this.#jobs?.cache.get(jobName, this.#options.namespace);
+    const pod = this.#podOf(jobName);
+    if (job !== undefined) worker.jobSeen = true;
+
+    if (worker.stopping !== undefined) {
+      // Foreground deletion: the Job goes only once its pod has gone, so the slot is really free.
+      if (job === undefined && pod === undefined) {
+        this.#finish(worker, { phase: "stopped", reason: worker.stopping }, pod);
+      } else if (pod !== undefined && podState(pod).kind === "running") {
+        this.#startLogs(worker, pod);
+      }
+      return;
+    }
+    if (pod === undefined) {
+      const failed = job?.status?.conditions?.find(
+        (c) => c.type === "Failed" && c.status === "True",
+      );
+      if (failed !== undefined) {
+        this.#finish(worker, { phase: "failed", reason: failed.reason ?? "job failed" }, undefined);
+      } else if (job === undefined && worker.jobSeen) {
+        this.#finish(
+          worker,
+          { phase: "failed", reason: "job deleted outside Ottoscaler" },
+          undefined,
+        );
+      }
+      return;
+    }
+    const state = podState(pod);
+    switch (state.kind) {
+      case "pending":
+        this.#checkStuck(worker, state.stuck);
+        return;
+      case "running":
+        this.#clearStuck(worker);
+        this.#markStarted(worker, pod);
+        return;
+      case "exited":
+        this.#markStarted(worker, pod);
+        this.#finish(
+          worker,
+          state.exitCode === 0
+            ? { phase: "succeeded", exitCode: 0, reason: "exit code 0" }
+            : { phase: "failed", exitCode: state.exitCode, reason: state.reason },
+          pod,
+        );
+        return;
+      case "failed":
+        this.#finish(worker, { phase: "failed", reason: state.reason }, pod);
+        return;
+    }
+  }
+
+  #checkStuck(worker: LiveWorker, stuck: string | undefined): void {
+    if (stuck === undefined) {
+      this.#clearStuck(worker);
+      return;
+    }
+    worker.hooks.waiting?.(stuck);
+    const now = Date.now();
+    if (worker.stuckSince === undefined) {
+      worker.stuckSince = now;
+      this.#logger.warn("podStuck", { job: worker.jobName, reason: stuck });
+      worker.stuckTimer = setTimeout(
+        () => this.#queue.add(worker.jobName),
+        this.#options.pendingGraceMs,
+      );
+      return;
+    }
+    if (now - worker.stuckSince >= this.#options.pendingGraceMs) {
+      const seconds = Math.round(this.#options.pendingGraceMs / 1000);
+      worker.finishing = true;
+      void this.#deleteJob(worker.jobName).finally(() =>
+        this.#resolve(worker, { phase: "failed", reason: `${stuck} (stuck for ${seconds}s)` }),
+      );
+    }
+  }
+
+  #clearStuck(worker: LiveWorker): void {
+    if (worker.stuckSince === undefined) return;
+    clearTimeout(worker.stuckTimer);
+    worker.stuckSince = undefined;
+    worker.hooks.waiting?.("");
+  }
+
+  #markStarted(worker: LiveWorker, pod: V1Pod): void {
+    if (!worker.started) {
+      worker.started = true;
+      worker.hooks.started();
+    }
+    this.#startLogs(worker, pod);
+  }
+
+  #startLogs(worker: LiveWorker, pod: V1Pod): void {
+    if (worker.logs !== undefined) return;
+    worker.logs = new PodLogCapture(
+      this.#clients.kc,
+      { namespace: this.#options.namespace, pod: pod.metadata?.name ?? "" },
+      this.#options.maxLineBytes,
+      (line) => worker.hooks.log("stdout", line),
+    );
+    worker.logs.follow();
+  }
+
+  /** Captures the whole log, then lets the Job go, then reports the outcome. */
+  #finish(worker: LiveWorker, outcome: WorkerOutcome, pod: V1Pod | undefined): void {
+    worker.finishing = true;
+    clearTimeout(worker.stuckTimer);
+    void (async () => {
+      if (worker.logs !== undefined && pod !== undefined && outcome.phase !== "stopped") {
+        try {
+          await worker.logs.complete();
+        } catch (error) {
+          this.#logger.warn("logCaptureFailed", { job: worker.jobName, error: String(error) });
+        }
+      }
+      worker.logs?.close();
+      if (outcome.phase !== "stopped") await this.#deleteJob(worker.jobName);
+      this.#resolve(worker, outcome);
+    })();
+  }
+
+  #resolve(worker: LiveWorker, outcome: WorkerOutcome): void {
+    this.#live.delete(worker.jobName);
+    worker.resolve(outcome);
+  }
+
+  async #deleteJob(name: string): Promise<void> {
+    try {
+      await this.#clients.batch.deleteNamespacedJob({
+        name,
+        namespace: this.#options.namespace,
+        propagationPolicy: "Foreground",
+      });
+    } catch (error) {
+      if (isNotFound(error)) return;
+      this.#logger.warn("jobDeleteFailed", { job: name, error: String(error) });
+      // The resync retries the deletion through reconcile for stopping workers.
+      setTimeout(() => {
+        const worker = this.#live.get(name);
+        if (worker?.stopping !== undefined) void this.#deleteJob(name);
+      }, 1000).unref();
+    }
+  }
+}
+
+function reasonOf(signal: AbortSignal): string {
+  return typeof signal.reason === "string" ? signal.reason : "stopped";
+}
+
+function stamp(pod: V1Pod): number {
+  const t = pod.metadata?.creationTimestamp;
+  return t === undefined ? 0 : new Date(t).getTime();
+}

@@ -1,0 +1,35 @@
+import { existsSync, readFileSync } from "node:fs";
+import { BatchV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+
+const serviceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+export function runningInCluster(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.KUBERNETES_SERVICE_HOST !== undefined && existsSync(`${serviceAccountDir}/token`);
+}
+
+/** The standard loading: in-cluster service account, else KUBECONFIG or ~/.kube/config. */
+export function loadKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  return kc;
+}
+
+/** The namespace asked for, else the pod's own, else "default". */
+export function resolveNamespace(configured: string): string {
+  if (configured !== "") return configured;
+  try {
+    return readFileSync(`${serviceAccountDir}/namespace`, "utf8").trim() || "default";
+  } catch {
+    return "default";
+  }
+}
+
+export interface KubernetesClients {
+  kc: KubeConfig;
+  batch: BatchV1Api;
+  core: CoreV1Api;
+}
+
+export function createClients(kc: KubeConfig): KubernetesClients {
+  return { kc, batch: kc.makeApiClient(BatchV1Api), core: kc.makeApiClient(CoreV1Api) };
+}
