@@ -1,8 +1,7 @@
-import { Writable } from "node:stream";
-import { type KubeConfig, Log } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { LineSplitter } from "../../util/line-splitter.ts";
-import { workerContainer } from "./job-spec.ts";
 import { LogDeduplicator } from "./log-timestamps.ts";
+import { readPodLog } from "./pod-log-request.ts";
 
 export interface PodLogTarget {
   namespace: string;
@@ -70,7 +69,7 @@ export class PodLogCapture {
     this.#follow?.abort();
   }
 
-  #read(follow: boolean, signal: AbortSignal | undefined): Promise<void> {
+  async #read(follow: boolean, signal: AbortSignal | undefined): Promise<void> {
     const dedupe = this.#dedupe;
     dedupe.newRead();
     const splitter = new LineSplitter(this.#maxLineBytes + 40, (raw) => {
@@ -78,36 +77,13 @@ export class PodLogCapture {
       const line = dedupe.accept(raw);
       if (line !== undefined) this.#emit(line);
     });
-    return new Promise<void>((resolve, reject) => {
-      let finished = false;
-      const sink = new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          splitter.write(chunk);
-          callback();
-        },
-        final(callback) {
-          finished = true;
-          splitter.end();
-          callback();
-          resolve();
-        },
-      });
-      // The source broke off before the end: a retry reads from where we got to.
-      sink.on("unpipe", () => {
-        if (!finished)
-          setImmediate(() => (finished ? undefined : reject(new Error("log stream broke off"))));
-      });
-      const since = dedupe.sinceTime;
-      new Log(this.#kc)
-        .log(this.#target.namespace, this.#target.pod, workerContainer, sink, {
-          follow,
-          timestamps: true,
-          ...(since !== undefined && { sinceTime: since }),
-        })
-        .then((controller) => {
-          signal?.addEventListener("abort", () => controller.abort(), { once: true });
-          if (signal?.aborted) controller.abort();
-        }, reject);
-    });
+    const since = dedupe.sinceTime;
+    await readPodLog(
+      this.#kc,
+      { ...this.#target, follow, ...(since !== undefined && { sinceTime: since }) },
+      (chunk) => splitter.write(chunk),
+      signal,
+    );
+    splitter.end();
   }
 }
