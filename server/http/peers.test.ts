@@ -168,6 +168,37 @@ describe("real peers on the one port", () => {
     assert.doesNotMatch(denied.headers, /access-control-allow-origin/);
   });
 
+  it("answers the standard grpc.health.v1 Check to a grpc-js client", async () => {
+    const definition = protoLoader.loadSync("grpc/health/v1/health.proto", {
+      includeDirs: [protoRoot],
+      enums: String,
+    });
+    const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+      grpc: {
+        health: {
+          v1: { Health: new (addr: string, creds: grpc.ChannelCredentials) => grpc.Client };
+        };
+      };
+    };
+    const health = new pkg.grpc.health.v1.Health(
+      `127.0.0.1:${t.server.port}`,
+      grpc.credentials.createInsecure(),
+    ) as grpc.Client & {
+      check(
+        req: object,
+        cb: (err: grpc.ServiceError | null, res: { status: string }) => void,
+      ): void;
+    };
+    const check = (service: string) =>
+      new Promise<{ status: string }>((resolve, reject) =>
+        health.check({ service }, (err, res) => (err ? reject(err) : resolve(res))),
+      );
+    assert.equal((await check("")).status, "SERVING");
+    assert.equal((await check("ottoscaler.v1.OttoscalerService")).status, "SERVING");
+    await assert.rejects(check("nope"), (e: grpc.ServiceError) => e.code === grpc.status.NOT_FOUND);
+    health.close();
+  });
+
   it("reports health on /healthz and /readyz", async () => {
     assert.equal((await curl([`${t.url}/healthz`])).status, 200);
     assert.equal((await curl([`${t.url}/readyz`])).status, 200);

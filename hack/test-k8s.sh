@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The Kubernetes tests: bring the real local cluster up if it is not (building it once, cached
+# outside the repo), then run every *.k8s.test.ts against it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(hack/cluster-up.sh)"
+# kubectl of the cluster's own version, built with it.
+export PATH="${K8S_HOME:-$HOME/.cache/ottoscaler-k8s}/bin:$PATH"
+export OTTOSCALER_K8S_TESTS=1
+exec node --test --test-concurrency=1 --test-timeout=900000 "${@:-server/**/*.k8s.test.ts}"
