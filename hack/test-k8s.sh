@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(hack/cluster-up.sh)"
-# kubectl of the cluster's own version, built with it.
-export PATH="${K8S_HOME:-$HOME/.cache/ottoscaler-k8s}/bin:$PATH"
+# The project's Node 24 and the kubectl built with the cluster, whoever calls this script.
+export PATH="$PWD/node_modules/.bin:${K8S_HOME:-$HOME/.cache/ottoscaler-k8s}/bin:$PATH"
 export OTTOSCALER_K8S_TESTS=1
 exec node --test --test-concurrency=1 --test-timeout=900000 "${@:-server/**/*.k8s.test.ts}"

@@ -39,7 +39,8 @@ interface LiveWorker {
   resolve: (outcome: WorkerOutcome) => void;
   started: boolean;
   jobSeen: boolean;
-  stopping: string | undefined;
+  /** Set when the worker is being removed: the outcome to report once its Job and pod are gone. */
+  removing: WorkerOutcome | undefined;
   finishing: boolean;
   stuckSince: number | undefined;
   stuckTimer: NodeJS.Timeout | undefined;
@@ -153,7 +154,7 @@ export class KubernetesExecutor implements Executor {
         resolve,
         started: false,
         jobSeen: false,
-        stopping: undefined,
+        removing: undefined,
         finishing: false,
         stuckSince: undefined,
         stuckTimer: undefined,
@@ -161,9 +162,8 @@ export class KubernetesExecutor implements Executor {
       };
       this.#live.set(jobName, worker);
       const stop = () => {
-        worker.stopping = reasonOf(signal);
-        void this.#deleteJob(jobName);
-        this.#queue.add(jobName);
+        if (worker.finishing || worker.removing !== undefined) return;
+        this.#remove(worker, { phase: "stopped", reason: reasonOf(signal) });
       };
       signal.addEventListener("abort", stop, { once: true });
       this.#queue.add(jobName);
@@ -174,9 +174,8 @@ export class KubernetesExecutor implements Executor {
     clearInterval(this.#resync);
     const pending = [...this.#live.values()];
     for (const worker of pending) {
-      if (worker.stopping === undefined && !worker.finishing) {
-        worker.stopping = "executor closing";
-        void this.#deleteJob(worker.jobName);
+      if (worker.removing === undefined && !worker.finishing) {
+        this.#remove(worker, { phase: "stopped", reason: "executor closing" });
       }
     }
     await Promise.allSettled([this.#pods?.stop(), this.#jobs?.stop()]);
@@ -196,10 +195,10 @@ export class KubernetesExecutor implements Executor {
     const pod = this.#podOf(jobName);
     if (job !== undefined) worker.jobSeen = true;
 
-    if (worker.stopping !== undefined) {
+    if (worker.removing !== undefined) {
       // Foreground deletion: the Job goes only once its pod has gone, so the slot is really free.
       if (job === undefined && pod === undefined) {
-        this.#finish(worker, { phase: "stopped", reason: worker.stopping }, pod);
+        this.#finish(worker, worker.removing, pod);
       } else if (pod !== undefined && podState(pod).kind === "running") {
         this.#startLogs(worker, pod);
       }
@@ -263,10 +262,7 @@ export class KubernetesExecutor implements Executor {
     }
     if (now - worker.stuckSince >= this.#options.pendingGraceMs) {
       const seconds = Math.round(this.#options.pendingGraceMs / 1000);
-      worker.finishing = true;
-      void this.#deleteJob(worker.jobName).finally(() =>
-        this.#resolve(worker, { phase: "failed", reason: `${stuck} (stuck for ${seconds}s)` }),
-      );
+      this.#remove(worker, { phase: "failed", reason: `${stuck} (stuck for ${seconds}s)` });
     }
   }
 
@@ -296,12 +292,37 @@ export class KubernetesExecutor implements Executor {
     worker.logs.follow();
   }
 
+  /** Deletes the worker's Job; reconcile reports `outcome` once the Job and its pod are gone. */
+  #remove(worker: LiveWorker, outcome: WorkerOutcome): void {
+    clearTimeout(worker.stuckTimer);
+    worker.removing = outcome;
+    void this.#deleteJob(worker.jobName);
+    // Deleting the pod too, rather than waiting for the garbage collector, frees the slot
+    // seconds sooner; a pod whose container never started has nothing to stop gracefully.
+    const pod = this.#podOf(worker.jobName);
+    const name = pod?.metadata?.name;
+    if (name !== undefined) {
+      const grace = worker.started ? Math.ceil(this.#options.stopGraceMs / 1000) : 0;
+      this.#clients.core
+        .deleteNamespacedPod({
+          name,
+          namespace: this.#options.namespace,
+          gracePeriodSeconds: grace,
+        })
+        .catch((error: unknown) => {
+          if (!isNotFound(error))
+            this.#logger.warn("jobDeleteFailed", { pod: name, error: String(error) });
+        });
+    }
+    this.#queue.add(worker.jobName);
+  }
+
   /** Captures the whole log, then lets the Job go, then reports the outcome. */
   #finish(worker: LiveWorker, outcome: WorkerOutcome, pod: V1Pod | undefined): void {
     worker.finishing = true;
     clearTimeout(worker.stuckTimer);
     void (async () => {
-      if (worker.logs !== undefined && pod !== undefined && outcome.phase !== "stopped") {
+      if (worker.logs !== undefined && pod !== undefined) {
         try {
           await worker.logs.complete();
         } catch (error) {
@@ -309,7 +330,7 @@ export class KubernetesExecutor implements Executor {
         }
       }
       worker.logs?.close();
-      if (outcome.phase !== "stopped") await this.#deleteJob(worker.jobName);
+      if (worker.removing === undefined) await this.#deleteJob(worker.jobName);
       this.#resolve(worker, outcome);
     })();
   }
@@ -332,7 +353,7 @@ export class KubernetesExecutor implements Executor {
       // The resync retries the deletion through reconcile for stopping workers.
       setTimeout(() => {
         const worker = this.#live.get(name);
-        if (worker?.stopping !== undefined) void this.#deleteJob(name);
+        if (worker?.removing !== undefined) void this.#deleteJob(name);
       }, 1000).unref();
     }
   }
