@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { retryDelayMs, sleep } from "./backoff.ts";
+import { retryDelayMs } from "./backoff.ts";
 
 describe("retryDelayMs", () => {
   it("doubles the initial backoff for each later attempt, up to the cap", () => {
@@ -9,14 +9,5 @@ describe("retryDelayMs", () => {
       [2, 3, 4, 5, 6].map((a) => retryDelayMs(policy, a)),
       [100, 200, 400, 500, 500],
     );
-  });
-});
-
-describe("sleep", () => {
-  it("ends early with false when its signal aborts", async () => {
-    const controller = new AbortController();
-    const slept = sleep(60_000, controller.signal);
-    controller.abort();
-    assert.equal(await slept, false);
   });
 });

@@ -11,8 +11,9 @@ import type { Executor } from "../executor/executor.ts";
 import type { LogHub } from "../logs/log-hub.ts";
 import type { Logger } from "../observability/logger.ts";
 import { ReplayBuffer } from "../util/replay-buffer.ts";
+import { sleep } from "../util/sleep.ts";
 import type { WorkerRunner } from "../workers/worker-runner.ts";
-import { retryDelayMs, sleep } from "./backoff.ts";
+import { retryDelayMs } from "./backoff.ts";
 import type { PipelineSpec, StageSpec } from "./pipeline-spec.ts";
 import { runStageAttempt, workerIdsOf } from "./stage-attempt.ts";
 
