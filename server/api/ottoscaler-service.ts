@@ -94,9 +94,9 @@ export function createOttoscalerService(app: App): ServiceImpl<typeof Ottoscaler
       yield* progressOf(run, ctx.signal);
     },
 
-    cancelPipeline(req) {
+    async cancelPipeline(req) {
       const pipelineId = validatePipelineRef(req);
-      const pipeline = engine.cancel(
+      const pipeline = await engine.cancel(
         pipelineId,
         req.reason === "" ? "cancelled by request" : req.reason,
       );

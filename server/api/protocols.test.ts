@@ -185,6 +185,8 @@ for (const protocol of protocols) {
             reason: "test",
           });
           assert.equal(res.pipeline?.pipelineId, event.pipelineId);
+          // It answers once the pipeline has really ended.
+          assert.equal(res.pipeline?.status, PipelineStatus.CANCELLED);
         }
       }
       assert.equal(finalEvent(events).status, PipelineStatus.CANCELLED);

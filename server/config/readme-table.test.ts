@@ -12,7 +12,11 @@ it("documents every setting in the README's configuration table with its default
   const readme = await readFile(path.resolve(import.meta.dirname, "../../README.md"), "utf8");
   for (const s of Object.values(settings)) {
     const shown =
-      s.env === "OTTOSCALER_WORKSPACE_ROOT" ? "$TMPDIR/ottoscaler" : s.default === "" ? '""' : s.default;
+      s.env === "OTTOSCALER_WORKSPACE_ROOT"
+        ? "$TMPDIR/ottoscaler"
+        : s.default === ""
+          ? '""'
+          : s.default;
     const row = new RegExp(`\\|\\s*\`${escape(s.env)}\`\\s*\\|\\s*\`${escape(shown)}\`\\s*\\|`);
     assert.match(readme, row, `${s.env} is in the README table with default ${shown}`);
   }

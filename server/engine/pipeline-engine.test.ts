@@ -100,7 +100,7 @@ describe("PipelineEngine", () => {
     for await (const read of run.events.read({ follow: true })) {
       if ("item" in read && read.item.status === PipelineStatus.RETRYING) break;
     }
-    app.engine.cancel("backoff", "test");
+    await app.engine.cancel("backoff", "test");
     assert.equal(await run.done, PipelineStatus.CANCELLED);
     assert.equal(executor.started.length, 1);
     assert.deepEqual(statuses(app, "backoff"), { s: "CANCELLED" });
@@ -114,14 +114,14 @@ describe("PipelineEngine", () => {
     for await (const read of run.events.read({ follow: true })) {
       if ("item" in read && read.item.status === PipelineStatus.RUNNING && read.item.stageId) break;
     }
-    app.engine.cancel("queued", "test");
+    await app.engine.cancel("queued", "test");
     assert.equal(await run.done, PipelineStatus.CANCELLED);
     assert.equal(executor.started.length, 1);
     const reasons = app.registry.list({ pipelineId: "queued" }).map((w) => w.reason);
     assert.deepEqual(reasons.slice(1), ["test", "test", "test"]);
   });
 
-  it("refuses a second pipeline with the same id, and pipelines over the active limit", () => {
+  it("refuses a second pipeline with the same id, and pipelines over the active limit", async () => {
     const { app } = engineWith(() => ({ durationMs: Number.POSITIVE_INFINITY }), {
       OTTOSCALER_MAX_ACTIVE_PIPELINES: "1",
     });
@@ -134,7 +134,7 @@ describe("PipelineEngine", () => {
       () => app.engine.start(pipeline("two", [stage("s")])),
       (e: unknown) => e instanceof ConnectError && e.code === Code.ResourceExhausted,
     );
-    app.engine.cancel("one", "test");
+    await app.engine.cancel("one", "test");
   });
 
   it("forgets the oldest finished pipelines, with their workers and logs, past the retention limit", async () => {

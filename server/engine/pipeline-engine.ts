@@ -79,7 +79,8 @@ export class PipelineEngine {
     return [...this.#runs.values()].reverse().map((run) => run.summary());
   }
 
-  cancel(pipelineId: string, reason: string): PipelineSummary {
+  /** Cancels a pipeline and answers once it has ended (or after `waitMs`, if its workers are slow to go). */
+  async cancel(pipelineId: string, reason: string, waitMs = 30_000): Promise<PipelineSummary> {
     const run = this.get(pipelineId);
     if (!run.cancel(reason)) {
       throw new ConnectError(
@@ -88,6 +89,9 @@ export class PipelineEngine {
       );
     }
     this.#deps.logger.info("pipelineCancelled", { pipelineId, reason });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([run.done, new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
     return run.summary();
   }
 

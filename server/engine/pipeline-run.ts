@@ -176,6 +176,13 @@ export class PipelineRun {
         workspace: this.#workspace,
         runner: this.#deps.runner,
         signal,
+        onWaiting: (index, reason) => {
+          const status =
+            state.status === PipelineStatus.RUNNING
+              ? PipelineStatus.RUNNING
+              : PipelineStatus.QUEUED;
+          this.#emit(spec.id, status, attempt, `worker ${index} waiting: ${reason}`, workerIds);
+        },
         onRunning: () => {
           state.status = PipelineStatus.RUNNING;
           this.#emit(

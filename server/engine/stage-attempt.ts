@@ -12,6 +12,8 @@ export interface AttemptContext {
   signal: AbortSignal;
   /** Called once, when the attempt's first worker really starts. */
   onRunning: () => void;
+  /** A worker is held up, e.g. its image cannot be pulled. */
+  onWaiting: (index: number, reason: string) => void;
 }
 
 export type AttemptResult =
@@ -69,7 +71,12 @@ export async function runStageAttempt(ctx: AttemptContext): Promise<AttemptResul
           attempt,
           ...(ctx.workspace !== undefined && { workspace: ctx.workspace }),
         };
-        const outcome = await ctx.runner.run(spec, stop.signal, onStarted);
+        const outcome = await ctx.runner.run(spec, stop.signal, {
+          started: onStarted,
+          waiting: (reason) => {
+            if (reason !== "") ctx.onWaiting(index, reason);
+          },
+        });
         if (outcome.phase === "failed" && failure === undefined && !stop.signal.aborted) {
           failure = `worker ${index} failed: ${outcome.reason}`;
           stop.abort(`stopped: worker ${index} of the stage failed`);

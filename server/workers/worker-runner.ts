@@ -14,6 +14,13 @@ export interface WorkerRunnerDeps {
   logger: Logger;
 }
 
+/** What the owner of a worker wants to hear of it while it runs. */
+export interface WorkerWatch {
+  started?: () => void;
+  /** Why the worker is not progressing (empty when that has cleared). */
+  waiting?: (reason: string) => void;
+}
+
 const phaseOf = {
   succeeded: WorkerPhase.SUCCEEDED,
   failed: WorkerPhase.FAILED,
@@ -32,7 +39,11 @@ export class WorkerRunner {
     this.#deps = deps;
   }
 
-  async run(spec: WorkerSpec, signal: AbortSignal, onStarted?: () => void): Promise<WorkerOutcome> {
+  async run(
+    spec: WorkerSpec,
+    signal: AbortSignal,
+    watch: WorkerWatch = {},
+  ): Promise<WorkerOutcome> {
     const { executor, slots, registry, logs, logger } = this.#deps;
     const { workerId } = spec;
     registry.add({
@@ -60,11 +71,12 @@ export class WorkerRunner {
           reason: "",
         });
         logger.debug("workerStarted", { workerId });
-        onStarted?.();
+        watch.started?.();
       },
       log: (stream: "stdout" | "stderr", line: string) => logs.append(workerId, stream, line),
       waiting: (reason: string) => {
         registry.update(workerId, { reason });
+        watch.waiting?.(reason);
       },
     };
     let outcome: WorkerOutcome;

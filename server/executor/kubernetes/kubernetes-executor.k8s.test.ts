@@ -227,6 +227,13 @@ describe("the Kubernetes executor on a real cluster", { skip: skipUnlessCluster 
     await watching;
     const failed = events.find((e) => e.stageId === "pull" && e.status === PipelineStatus.FAILED);
     assert.match(failed?.message ?? "", /(ErrImagePull|ImagePullBackOff).*stuck for 8s/);
+    // The progress stream said why while it waited, not only at the end.
+    const waiting = events.find(
+      (e) =>
+        e.stageId === "pull" && /worker 0 waiting: (ErrImagePull|ImagePullBackOff)/.test(e.message),
+    );
+    assert.ok(waiting, events.map((e) => e.message).join("\n"));
+    assert.equal(waiting.status, PipelineStatus.QUEUED);
     assert.ok(
       [...reasons].some((r) => /ErrImagePull|ImagePullBackOff/.test(r)),
       [...reasons].join(", "),

@@ -45,6 +45,8 @@ interface LiveWorker {
   removing: WorkerOutcome | undefined;
   finishing: boolean;
   stuckSince: number | undefined;
+  /** The last reason told to the hooks, so each is told once. */
+  waitingFor: string;
   stuckTimer: NodeJS.Timeout | undefined;
   logs: PodLogCapture | undefined;
 }
@@ -150,6 +152,7 @@ export class KubernetesExecutor implements Executor {
         removing: undefined,
         finishing: false,
         stuckSince: undefined,
+        waitingFor: "",
         stuckTimer: undefined,
         logs: undefined,
       };
@@ -270,7 +273,10 @@ export class KubernetesExecutor implements Executor {
       this.#clearStuck(worker);
       return;
     }
-    worker.hooks.waiting?.(stuck);
+    if (worker.waitingFor !== stuck) {
+      worker.waitingFor = stuck;
+      worker.hooks.waiting?.(stuck);
+    }
     const now = Date.now();
     if (worker.stuckSince === undefined) {
       worker.stuckSince = now;
@@ -291,6 +297,7 @@ export class KubernetesExecutor implements Executor {
     if (worker.stuckSince === undefined) return;
     clearTimeout(worker.stuckTimer);
     worker.stuckSince = undefined;
+    worker.waitingFor = "";
     worker.hooks.waiting?.("");
   }
 
