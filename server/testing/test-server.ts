@@ -1,30 +1,17 @@
 import { type Client, createClient, type Transport } from "@connectrpc/connect";
-import {
-  createConnectTransport,
-  createGrpcTransport,
-  createGrpcWebTransport,
-} from "@connectrpc/connect-node";
 import { LogStreamingService } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
 import { OttoscalerService } from "../../gen/ottoscaler/v1/ottoscaler_pb.js";
 import { type App, createApp } from "../app.ts";
+import type { Protocol } from "../cli/args.ts";
+import { createTransport } from "../cli/transport.ts";
 import { loadConfig } from "../config/config.ts";
 import type { Executor } from "../executor/executor.ts";
 import { type RunningServer, startServer } from "../http/server.ts";
 import { silentLogger } from "../observability/logger.ts";
 
-export type Protocol = "grpc" | "grpc-web" | "connect";
+export type { Protocol };
+export { createTransport };
 export const protocols: Protocol[] = ["grpc", "grpc-web", "connect"];
-
-export function createTransport(protocol: Protocol, baseUrl: string): Transport {
-  switch (protocol) {
-    case "grpc":
-      return createGrpcTransport({ baseUrl });
-    case "grpc-web":
-      return createGrpcWebTransport({ baseUrl, httpVersion: "1.1" });
-    case "connect":
-      return createConnectTransport({ baseUrl, httpVersion: "1.1" });
-  }
-}
 
 export interface TestServer extends AsyncDisposable {
   app: App;

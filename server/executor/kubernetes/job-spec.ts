@@ -1,6 +1,7 @@
 import type { V1Job } from "@kubernetes/client-node";
 import { annotations, labels, managedBy } from "../../k8s/labels.ts";
 import type { WorkerResources, WorkerSpec } from "../executor.ts";
+import { workerIdentityEnv } from "../worker-identity.ts";
 import { jobNameFor } from "./job-name.ts";
 
 export interface JobSpecOptions {
@@ -17,16 +18,7 @@ const workspacePath = "/workspace";
 
 /** The environment every worker gets, as the local executor gives it. */
 export function workerEnv(spec: WorkerSpec): Record<string, string> {
-  const env: Record<string, string> = { ...spec.env };
-  env.OTTOSCALER_WORKER_ID = spec.workerId;
-  env.OTTOSCALER_WORKER_INDEX = String(spec.index);
-  env.OTTOSCALER_WORKER_COUNT = String(spec.count);
-  if (spec.pipelineId !== undefined) env.OTTOSCALER_PIPELINE_ID = spec.pipelineId;
-  if (spec.stageId !== undefined) env.OTTOSCALER_STAGE_ID = spec.stageId;
-  if (spec.attempt !== undefined) env.OTTOSCALER_ATTEMPT = String(spec.attempt);
-  if (spec.taskId !== undefined) env.OTTOSCALER_TASK_ID = spec.taskId;
-  env.OTTOSCALER_WORKSPACE = workspacePath;
-  return env;
+  return { ...spec.env, ...workerIdentityEnv(spec, workspacePath) };
 }
 
 function pick(value: string, fallback: string): string {

@@ -238,7 +238,8 @@ describe("the Kubernetes executor on a real cluster", { skip: skipUnlessCluster 
       [...reasons].some((r) => /ErrImagePull|ImagePullBackOff/.test(r)),
       [...reasons].join(", "),
     );
-    assert.ok(took < 8000 + 20_000, `failed ${took}ms after the start, soon after the 8s grace`);
+    // Liveness, not speed: the attempt ends on its own once the grace is over, never hangs.
+    assert.ok(took < 8000 + 60_000, `failed ${took}ms after the start`);
     assert.deepEqual(await podNames(t.namespace, "app.kubernetes.io/managed-by=ottoscaler"), []);
   });
 
