@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
@@ -53,6 +53,33 @@ it("shuts down on SIGTERM: streams end cleanly, workers are stopped, exit code 0
   assert.throws(() => process.kill(pid, 0), { code: "ESRCH" });
   const messages = logs.map((l) => (JSON.parse(l) as { msg: string }).msg);
   assert.ok(messages.includes("🛑 서버를 종료합니다"), "logs in Korean when asked");
+});
+
+it("listens at once but is not ready while the cluster cannot be reached", async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "ottoscaler-kc-"));
+  const kubeconfig = path.join(dir, "config");
+  await writeFile(
+    kubeconfig,
+    [
+      "apiVersion: v1",
+      "kind: Config",
+      "clusters: [{name: gone, cluster: {server: 'https://127.0.0.1:1'}}]",
+      "users: [{name: u, user: {token: t}}]",
+      "contexts: [{name: c, context: {cluster: gone, user: u}}]",
+      "current-context: c",
+    ].join("\n"),
+  );
+  const { child, url } = await startMain({
+    OTTOSCALER_EXECUTOR: "kubernetes",
+    KUBECONFIG: kubeconfig,
+  });
+  try {
+    assert.equal((await fetch(`${url}/healthz`)).status, 200);
+    assert.equal((await fetch(`${url}/readyz`)).status, 503);
+  } finally {
+    child.kill("SIGTERM");
+    await once(child, "exit");
+  }
 });
 
 it("refuses to start with a clear message on a bad setting", async () => {

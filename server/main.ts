@@ -16,14 +16,6 @@ async function main(): Promise<void> {
   }
   const app = createApp(config);
   const server = await startServer(app);
-  // Listening first: /healthz answers while the executor connects; /readyz waits for it.
-  await app.start();
-  app.logger.info("serverListening", {
-    port: server.port,
-    host: config.host,
-    executor: app.executor.name,
-    maxWorkers: config.maxWorkers,
-  });
   const stop = async (signal: string) => {
     app.logger.info("serverStopping", { signal });
     const forced = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5000);
@@ -34,6 +26,15 @@ async function main(): Promise<void> {
   };
   process.once("SIGTERM", () => void stop("SIGTERM"));
   process.once("SIGINT", () => void stop("SIGINT"));
+  app.logger.info("serverListening", {
+    port: server.port,
+    host: config.host,
+    executor: app.executor.name,
+    maxWorkers: config.maxWorkers,
+  });
+  // Listening first: /healthz answers while the executor connects; /readyz waits for it.
+  await app.start();
+  app.logger.info("serverReady", { executor: app.executor.name });
 }
 
 await main();

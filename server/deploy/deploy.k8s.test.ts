@@ -218,6 +218,7 @@ async function curl(url: string, body?: string): Promise<{ status: number; body:
 
 interface PodInfo {
   name: string;
+  created: string;
   imageID: string;
   spec: {
     securityContext?: Record<string, unknown>;
@@ -257,9 +258,58 @@ async function controllerPod(): Promise<PodInfo> {
   assert.ok(pod, `no ready controller pod in ${namespace}`);
   return {
     name: pod.metadata.name,
+    created: pod.metadata.creationTimestamp,
     imageID: pod.status.containerStatuses?.[0]?.imageID ?? "",
     spec: pod.spec,
   };
+}
+
+/** Waits for the Deployment's rollout to finish and for it to be Available (its pod Ready). */
+async function waitForRollout(): Promise<void> {
+  // Bounded retries: rollout status gives up when the API server restarts under its watch.
+  for (let i = 1; ; i++) {
+    try {
+      await kubectl(
+        ["rollout", "status", "deployment/ottoscaler", "-n", namespace, "--timeout=180s"],
+        1,
+      );
+      break;
+    } catch (error) {
+      if (i >= 5) throw error;
+      await pause(1000);
+    }
+  }
+  const available = await kubectl([
+    "get",
+    "deployment/ottoscaler",
+    "-n",
+    namespace,
+    "-o",
+    'jsonpath={.status.conditions[?(@.type=="Available")].status}',
+  ]);
+  assert.equal(available, "True");
+}
+
+/** Resolves once `pattern` has appeared in what `read()` returns; `more` fires on new output. */
+function outputMatches(
+  more: (listener: () => void) => void,
+  read: () => string,
+  pattern: RegExp,
+  timeoutMs: number,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${pattern} not seen in ${timeoutMs} ms:\n${read()}`)),
+      timeoutMs,
+    );
+    const check = () => {
+      if (!pattern.test(read())) return;
+      clearTimeout(timer);
+      resolve();
+    };
+    more(check);
+    check();
+  });
 }
 
 type PipelineInit = MessageInitShape<typeof PipelineRequestSchema>;
@@ -298,28 +348,7 @@ describe("manifests/ deployed on the real cluster", { skip: skipUnlessCluster },
     await deleteNamespaceAndWait(namespace);
     const started = performance.now();
     await kubectl(["apply", "-k", path.join(root, "manifests")]);
-    // Bounded retries: rollout status gives up when the API server restarts under its watch.
-    for (let i = 1; ; i++) {
-      try {
-        await kubectl(
-          ["rollout", "status", "deployment/ottoscaler", "-n", namespace, "--timeout=180s"],
-          1,
-        );
-        break;
-      } catch (error) {
-        if (i >= 5) throw error;
-        await pause(1000);
-      }
-    }
-    const available = await kubectl([
-      "get",
-      "deployment/ottoscaler",
-      "-n",
-      namespace,
-      "-o",
-      'jsonpath={.status.conditions[?(@.type=="Available")].status}',
-    ]);
-    assert.equal(available, "True");
+    await waitForRollout();
     t.diagnostic(
       `kubectl apply -k manifests/ to Deployment Available: ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
@@ -444,6 +473,69 @@ describe("manifests/ deployed on the real cluster", { skip: skipUnlessCluster },
       `system:serviceaccount:${namespace}:ottoscaler`,
       permissionMatrix(namespace),
     );
+  });
+
+  it("stops on SIGTERM as PID 1 at a rollout restart, and a new pod becomes ready", async (t) => {
+    const old = pod.name;
+    // Follow the old pod's log: it ends when its container exits.
+    const logs = spawn("kubectl", ["logs", "-f", "-n", namespace, old], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let text = "";
+    const listeners: (() => void)[] = [];
+    const onData = (c: Buffer) => {
+      text += c.toString();
+      for (const l of listeners) l();
+    };
+    logs.stdout.on("data", onData);
+    logs.stderr.on("data", onData);
+    const exited = new Promise<void>((resolve) => logs.once("exit", () => resolve()));
+    try {
+      // Attached once the log so far has come through.
+      await outputMatches(
+        (l) => listeners.push(l),
+        () => text,
+        /"event":"serverListening"/,
+        30_000,
+      );
+      const started = performance.now();
+      await kubectl(["rollout", "restart", "deployment/ottoscaler", "-n", namespace]);
+      await outputMatches(
+        (l) => listeners.push(l),
+        () => text,
+        /"event":"serverStopped"/,
+        60_000,
+      );
+      const stopped = (performance.now() - started) / 1000;
+      await Promise.race([
+        exited,
+        pause(30_000).then(() => assert.fail("kubectl logs -f did not end with the container")),
+      ]);
+      assert.match(text, /"event":"serverStopping","signal":"SIGTERM"/);
+      // Well inside terminationGracePeriodSeconds (30 s): not killed, it exited by itself.
+      assert.ok(stopped < 25, `stopped ${stopped.toFixed(1)} s after the restart`);
+      await waitForRollout();
+      t.diagnostic(
+        `rollout restart: old pod stopped after ${stopped.toFixed(1)} s, new pod ready after ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
+    } finally {
+      logs.kill();
+    }
+    pod = await controllerPod();
+    assert.notEqual(pod.name, old);
+    assert.equal(pod.imageID, imageId);
+    // Recreate: the new pod was made only after the old one had stopped (second resolution).
+    const stoppedAt = /"time":(\d+),[^\n]*"event":"serverStopped"/.exec(text)?.[1];
+    assert.ok(stoppedAt !== undefined, text);
+    assert.ok(
+      Date.parse(pod.created) >= Math.floor(Number(stoppedAt) / 1000) * 1000,
+      `new pod created ${pod.created}, old one stopped ${new Date(Number(stoppedAt)).toISOString()}`,
+    );
+    await throughPortForward(pod.name, async (url) => {
+      assert.deepEqual(await curl(`${url}/readyz`), { status: 200, body: "ok\n" });
+      const status = await curl(`${url}/ottoscaler.v1.OttoscalerService/GetWorkerStatus`, "{}");
+      assert.equal(status.status, 200, status.body);
+    });
   });
 });
 

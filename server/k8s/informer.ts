@@ -17,59 +17,68 @@ export interface WatchedKind<T extends KubernetesObject> {
 
 export interface RunningInformer<T extends KubernetesObject> {
   cache: ObjectCache<T>;
-  /** True once the first list has landed in the cache. */
+  /** True while the cache holds a fresh list and a watch follows it. */
   readonly synced: boolean;
+  /** Resolves once the first list has landed in the cache; until then it keeps trying. */
+  firstSync: Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
  * One informer for one kind, kept alive: client-node's informer stops on any
  * error but 410 Gone, so on every error this re-lists and re-watches, with
- * backoff. `onChange` gets every object that was added, changed or deleted,
+ * backoff (reset once a list succeeds). `onChange` gets every object that was added, changed or deleted,
  * and `onResync` every (re)connection, when events may have been missed.
  */
-export async function startInformer<T extends KubernetesObject>(
+export function startInformer<T extends KubernetesObject>(
   kc: KubeConfig,
   kind: WatchedKind<T>,
   handlers: { onChange: (obj: T) => void; onResync: () => void },
   logger: Logger,
-): Promise<RunningInformer<T>> {
-  const informer = makeInformer<T>(kc, kind.path, kind.list, kind.labelSelector);
-  let stopped = false;
+): RunningInformer<T> {
   let synced = false;
   let failures = 0;
+  let markSynced!: () => void;
+  const firstSync = new Promise<void>((resolve) => {
+    markSynced = resolve;
+  });
+  // The informer has no event for "listed": a list that resolved is about to fill the cache.
+  const list = async () => {
+    const result = await kind.list();
+    setImmediate(() => {
+      synced = true;
+      failures = 0;
+      markSynced();
+    });
+    return result;
+  };
+  const informer = makeInformer<T>(kc, kind.path, list, kind.labelSelector);
+  let stopped = false;
   let retry: NodeJS.Timeout | undefined;
   const restart = () => {
     retry = undefined;
     if (stopped) return;
-    informer.start().then(
-      () => {
-        synced = true;
-      },
-      // The error event below schedules the next try.
-      () => {},
-    );
+    // A failure shows up as an error event, which schedules the next try.
+    informer.start().catch(() => {});
   };
   informer.on("add", handlers.onChange);
   informer.on("update", handlers.onChange);
   informer.on("delete", handlers.onChange);
-  informer.on("connect", () => {
-    failures = 0;
-    handlers.onResync();
-  });
+  informer.on("connect", () => handlers.onResync());
   informer.on("error", (error: unknown) => {
+    synced = false;
     if (stopped || retry !== undefined) return;
     const delay = Math.min(200 * 2 ** failures++, 5000);
     logger.warn("informerRestarting", { kind: kind.kind, delayMs: delay, error: String(error) });
     retry = setTimeout(restart, delay);
   });
-  await informer.start();
-  synced = true;
+  restart();
   return {
     cache: informer,
     get synced() {
       return synced;
     },
+    firstSync,
     async stop() {
       stopped = true;
       clearTimeout(retry);

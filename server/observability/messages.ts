@@ -4,6 +4,7 @@
  */
 export const messages = {
   serverListening: { en: "🚀 server listening", ko: "🚀 서버가 요청을 기다립니다" },
+  serverReady: { en: "✅ ready for work", ko: "✅ 작업을 받을 준비가 되었습니다" },
   serverStopping: { en: "🛑 shutting down", ko: "🛑 서버를 종료합니다" },
   serverStopped: { en: "👋 server stopped", ko: "👋 서버가 종료되었습니다" },
   pipelineStarted: { en: "▶️ pipeline started", ko: "▶️ 파이프라인 시작" },

@@ -74,7 +74,11 @@ export class KubernetesExecutor implements Executor {
     this.#logger = logger;
   }
 
-  /** Starts the informers and removes Jobs an earlier controller left behind. */
+  /**
+   * Starts the informers, waits for their first lists (for as long as the
+   * API server takes to answer: until then the server is not ready), and
+   * removes the Jobs an earlier controller left behind.
+   */
   async start(): Promise<void> {
     const { core, batch, kc } = this.#clients;
     const namespace = this.#options.namespace;
@@ -85,7 +89,7 @@ export class KubernetesExecutor implements Executor {
     const resyncAll = () => {
       for (const key of this.#live.keys()) this.#queue.add(key);
     };
-    this.#jobs = await startInformer<V1Job>(
+    this.#jobs = startInformer<V1Job>(
       kc,
       {
         kind: "Job",
@@ -96,7 +100,7 @@ export class KubernetesExecutor implements Executor {
       { onChange: enqueue, onResync: resyncAll },
       this.#logger,
     );
-    this.#pods = await startInformer<V1Pod>(
+    this.#pods = startInformer<V1Pod>(
       kc,
       {
         kind: "Pod",
@@ -107,9 +111,15 @@ export class KubernetesExecutor implements Executor {
       { onChange: enqueue, onResync: resyncAll },
       this.#logger,
     );
+    await Promise.all([this.#jobs.firstSync, this.#pods.firstSync]);
     this.#resync = setInterval(resyncAll, this.#options.resyncMs ?? 30_000);
     this.#resync.unref();
-    await deleteOrphanJobs(batch, namespace, this.#jobs.cache.list(namespace), this.#logger);
+    try {
+      await deleteOrphanJobs(batch, namespace, this.#jobs.cache.list(namespace), this.#logger);
+    } catch (error) {
+      // Not fatal: they are still labelled, and the next start-up tries again.
+      this.#logger.warn("jobDeleteFailed", { error: String(error) });
+    }
   }
 
   get ready(): boolean {
