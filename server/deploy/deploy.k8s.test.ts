@@ -27,7 +27,7 @@ const selector = "app.kubernetes.io/name=ottoscaler,app.kubernetes.io/component=
 
 /** Failures of the API server being restarted (other tests do that), worth another try. */
 const transient =
-  /connection refused|Unable to connect to the server|unexpected EOF|EOF$|connection reset|ServiceUnavailable|currently unable to handle|TLS handshake timeout|i\/o timeout|GOAWAY|etcdserver|timed out waiting for the condition|http2: client connection lost/m;
+  /connection refused|Unable to connect to the server|unexpected EOF|EOF$|connection reset|ServiceUnavailable|currently unable to handle|TLS handshake timeout|i\/o timeout|GOAWAY|etcdserver|http2: client connection lost|watch closed before|unable to decode an event from the watch stream/m;
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -266,19 +266,11 @@ async function controllerPod(): Promise<PodInfo> {
 
 /** Waits for the Deployment's rollout to finish and for it to be Available (its pod Ready). */
 async function waitForRollout(): Promise<void> {
-  // Bounded retries: rollout status gives up when the API server restarts under its watch.
-  for (let i = 1; ; i++) {
-    try {
-      await kubectl(
-        ["rollout", "status", "deployment/ottoscaler", "-n", namespace, "--timeout=180s"],
-        1,
-      );
-      break;
-    } catch (error) {
-      if (i >= 5) throw error;
-      await pause(1000);
-    }
-  }
+  // rollout status watches; it is tried again (a few times) if the API server restarts under it.
+  await kubectl(
+    ["rollout", "status", "deployment/ottoscaler", "-n", namespace, "--timeout=180s"],
+    5,
+  );
   const available = await kubectl([
     "get",
     "deployment/ottoscaler",
@@ -310,6 +302,19 @@ function outputMatches(
     more(check);
     check();
   });
+}
+
+/** `promise`, or a rejection after `ms` (the timer cleared either way). */
+async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 type PipelineInit = MessageInitShape<typeof PipelineRequestSchema>;
@@ -443,6 +448,7 @@ describe("manifests/ deployed on the real cluster", { skip: skipUnlessCluster },
     });
     const last = new Map<string, number>();
     for (const l of lines) last.set(l.stageId, Math.max(last.get(l.stageId) ?? 0, l.attempt));
+    t.diagnostic(`attempts: hello ${last.get("hello")}, bye ${last.get("bye")}`);
     // The lines of each stage's succeeding (last) attempt.
     const ofStage = (stage: string) =>
       lines
@@ -507,10 +513,7 @@ describe("manifests/ deployed on the real cluster", { skip: skipUnlessCluster },
         60_000,
       );
       const stopped = (performance.now() - started) / 1000;
-      await Promise.race([
-        exited,
-        pause(30_000).then(() => assert.fail("kubectl logs -f did not end with the container")),
-      ]);
+      await withTimeout(exited, 30_000, "kubectl logs -f did not end with the container");
       assert.match(text, /"event":"serverStopping","signal":"SIGTERM"/);
       // Well inside terminationGracePeriodSeconds (30 s): not killed, it exited by itself.
       assert.ok(stopped < 25, `stopped ${stopped.toFixed(1)} s after the restart`);
