@@ -194,7 +194,11 @@ export class KubernetesExecutor implements Executor {
         const connectError = kubernetesErrorToConnect(error, `creating job ${name}`);
         // A lost response to a create that worked: the Job is ours.
         if (connectError.code === Code.AlreadyExists && attempt > 0) return undefined;
-        if (connectError.code !== Code.Unavailable || attempt >= 30) {
+        // A just-restarted API server denies everything until its RBAC caches fill.
+        const transient =
+          (connectError.code === Code.Unavailable && attempt < 30) ||
+          (connectError.code === Code.PermissionDenied && attempt < 5);
+        if (!transient) {
           return { phase: "failed", reason: connectError.rawMessage };
         }
         if (!(await sleep(Math.min(200 * 2 ** attempt, 3000), signal))) {
