@@ -138,6 +138,7 @@ describe("the Kubernetes executor on a real cluster", { skip: skipUnlessCluster 
 
   it("scales a task to three Running pods and down to one, as kubectl sees it", async () => {
     await using t = await startClusterServer("otto-scale");
+    await using pods = await PodWatch.start(t.namespace);
     const { ottoscaler } = t.clients("grpc");
     const watch = new AbortController();
     const running = new Set<string>();
@@ -168,10 +169,13 @@ describe("the Kubernetes executor on a real cluster", { skip: skipUnlessCluster 
     await watching;
     await ottoscaler.scaleDown({ taskId: "farm", workerCount: 1 });
     assert.deepEqual(await podNames(t.namespace, "ottoscaler.io/task=farm"), []);
+    // Stopping a worker never starts its command again in a replacement pod.
+    assert.equal(new Set(pods.samples.map((p) => p.name)).size, 3);
   });
 
   it("leaves no worker pod behind when a pipeline is cancelled", async () => {
     await using t = await startClusterServer("otto-cancel");
+    await using pods = await PodWatch.start(t.namespace);
     const { ottoscaler } = t.clients("grpc");
     const events: PipelineProgress[] = [];
     for await (const event of ottoscaler.executePipeline({
@@ -194,6 +198,7 @@ describe("the Kubernetes executor on a real cluster", { skip: skipUnlessCluster 
     assert.equal(last(events).status, PipelineStatus.CANCELLED);
     assert.deepEqual(await podNames(t.namespace, "app.kubernetes.io/managed-by=ottoscaler"), []);
     assert.equal((await kubectl("get", "jobs", "-n", t.namespace, "-o", "name")).trim(), "");
+    assert.equal(new Set(pods.samples.map((p) => p.name)).size, 3, "no replacement pods");
   });
 
   it("fails an attempt whose image cannot be pulled, saying why, once the grace period is over", async () => {

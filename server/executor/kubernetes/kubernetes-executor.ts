@@ -45,6 +45,10 @@ interface LiveWorker {
   removing: WorkerOutcome | undefined;
   finishing: boolean;
   stuckSince: number | undefined;
+  /** Pods whose deletion has been asked for, while removing. */
+  podsDeleted: Set<string>;
+  /** Asking the API whether any pod is left, while removing. */
+  verifying: boolean;
   /** The last reason told to the hooks, so each is told once. */
   waitingFor: string;
   stuckTimer: NodeJS.Timeout | undefined;
@@ -163,6 +167,8 @@ export class KubernetesExecutor implements Executor {
         finishing: false,
         stuckSince: undefined,
         waitingFor: "",
+        podsDeleted: new Set(),
+        verifying: false,
         stuckTimer: undefined,
         logs: undefined,
       };
@@ -219,11 +225,14 @@ export class KubernetesExecutor implements Executor {
     await Promise.allSettled([this.#pods?.stop(), this.#jobs?.stop()]);
   }
 
-  #podOf(jobName: string): V1Pod | undefined {
-    const pods = (this.#pods?.cache.list(this.#options.namespace) ?? []).filter(
+  #podsOf(jobName: string): V1Pod[] {
+    return (this.#pods?.cache.list(this.#options.namespace) ?? []).filter(
       (p) => p.metadata?.labels?.[labels.worker] === jobName,
     );
-    return pods.sort((a, b) => stamp(b) - stamp(a))[0];
+  }
+
+  #podOf(jobName: string): V1Pod | undefined {
+    return this.#podsOf(jobName).sort((a, b) => stamp(b) - stamp(a))[0];
   }
 
   #reconcile(jobName: string): void {
@@ -234,12 +243,7 @@ export class KubernetesExecutor implements Executor {
     if (job !== undefined) worker.jobSeen = true;
 
     if (worker.removing !== undefined) {
-      // Foreground deletion: the Job goes only once its pod has gone, so the slot is really free.
-      if (job === undefined && pod === undefined) {
-        this.#finish(worker, worker.removing, pod);
-      } else if (pod !== undefined && podState(pod).kind === "running") {
-        this.#startLogs(worker, pod);
-      }
+      this.#reconcileRemoval(worker, job);
       return;
     }
     if (pod === undefined) {
@@ -338,25 +342,57 @@ export class KubernetesExecutor implements Executor {
   #remove(worker: LiveWorker, outcome: WorkerOutcome): void {
     clearTimeout(worker.stuckTimer);
     worker.removing = outcome;
-    void this.#deleteJob(worker.jobName);
-    // Deleting the pod too, rather than waiting for the garbage collector, frees the slot
-    // seconds sooner; a pod whose container never started has nothing to stop gracefully.
-    const pod = this.#podOf(worker.jobName);
-    const name = pod?.metadata?.name;
-    if (name !== undefined) {
-      const grace = worker.started ? Math.ceil(this.#options.stopGraceMs / 1000) : 0;
-      this.#clients.core
-        .deleteNamespacedPod({
-          name,
-          namespace: this.#options.namespace,
-          gracePeriodSeconds: grace,
-        })
-        .catch((error: unknown) => {
-          if (!isNotFound(error))
-            this.#logger.warn("jobDeleteFailed", { pod: name, error: String(error) });
-        });
-    }
+    // Orphan first, then delete the pod ourselves: a Job deleted with its pod still
+    // terminating would make the 1.20 Job controller start a replacement pod, running
+    // the stopped worker's command again.
+    void this.#deleteJob(worker.jobName, "Orphan");
     this.#queue.add(worker.jobName);
+  }
+
+  /** Reconciles a worker being removed: Job gone first, then every pod of it. */
+  #reconcileRemoval(worker: LiveWorker, job: V1Job | undefined): void {
+    if (job !== undefined) return;
+    const pods = this.#podsOf(worker.jobName);
+    for (const pod of pods) {
+      if (podState(pod).kind === "running") this.#startLogs(worker, pod);
+      this.#deletePod(worker, pod);
+    }
+    if (pods.length > 0 || worker.verifying) return;
+    // The cache may not have seen a pod the Job made just before it went: ask the API.
+    worker.verifying = true;
+    this.#clients.core
+      .listNamespacedPod({
+        namespace: this.#options.namespace,
+        labelSelector: `${labels.worker}=${worker.jobName}`,
+      })
+      .then(
+        (list) => {
+          worker.verifying = false;
+          if (list.items.length === 0)
+            this.#finish(worker, worker.removing as WorkerOutcome, undefined);
+          else for (const pod of list.items) this.#deletePod(worker, pod);
+        },
+        () => {
+          worker.verifying = false;
+          setTimeout(() => this.#queue.add(worker.jobName), 1000).unref();
+        },
+      );
+  }
+
+  #deletePod(worker: LiveWorker, pod: V1Pod): void {
+    const name = pod.metadata?.name;
+    if (name === undefined || worker.podsDeleted.has(name)) return;
+    worker.podsDeleted.add(name);
+    // A container that never started has nothing to stop gracefully.
+    const grace = worker.started ? Math.ceil(this.#options.stopGraceMs / 1000) : 0;
+    this.#clients.core
+      .deleteNamespacedPod({ name, namespace: this.#options.namespace, gracePeriodSeconds: grace })
+      .catch((error: unknown) => {
+        if (isNotFound(error)) return;
+        this.#logger.warn("jobDeleteFailed", { pod: name, error: String(error) });
+        worker.podsDeleted.delete(name);
+        setTimeout(() => this.#queue.add(worker.jobName), 1000).unref();
+      });
   }
 
   /** Captures the whole log, then lets the Job go, then reports the outcome. */
@@ -382,12 +418,15 @@ export class KubernetesExecutor implements Executor {
     worker.resolve(outcome);
   }
 
-  async #deleteJob(name: string): Promise<void> {
+  async #deleteJob(
+    name: string,
+    propagationPolicy: "Orphan" | "Background" = "Background",
+  ): Promise<void> {
     try {
       await this.#clients.batch.deleteNamespacedJob({
         name,
         namespace: this.#options.namespace,
-        propagationPolicy: "Foreground",
+        propagationPolicy,
       });
     } catch (error) {
       if (isNotFound(error)) return;
@@ -395,7 +434,7 @@ export class KubernetesExecutor implements Executor {
       // The resync retries the deletion through reconcile for stopping workers.
       setTimeout(() => {
         const worker = this.#live.get(name);
-        if (worker?.removing !== undefined) void this.#deleteJob(name);
+        if (worker?.removing !== undefined) void this.#deleteJob(name, "Orphan");
       }, 1000).unref();
     }
   }
