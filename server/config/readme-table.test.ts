@@ -4,7 +4,7 @@ import path from "node:path";
 import { it } from "node:test";
 import { settings } from "./config.ts";
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
@@ -17,7 +17,7 @@ it("documents every setting in the README's configuration table with its default
         : s.default === ""
           ? '""'
           : s.default;
-    const row = new RegExp(`\\|\\s*\`${escape(s.env)}\`\\s*\\|\\s*\`${escape(shown)}\`\\s*\\|`);
+    const row = new RegExp(`\\|\\s*\`${escapeRegExp(s.env)}\`\\s*\\|\\s*\`${escapeRegExp(shown)}\`\\s*\\|`);
     assert.match(readme, row, `${s.env} is in the README table with default ${shown}`);
   }
 });

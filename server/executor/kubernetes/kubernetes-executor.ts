@@ -1,12 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { Code } from "@connectrpc/connect";
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import type { KubernetesClients } from "../../k8s/client.ts";
-import { isNotFound, kubernetesErrorToConnect } from "../../k8s/errors.ts";
+import { isNotFound } from "../../k8s/errors.ts";
 import { type RunningInformer, startInformer } from "../../k8s/informer.ts";
 import { labels, managedSelector } from "../../k8s/labels.ts";
 import type { Logger } from "../../observability/logger.ts";
-import { sleep } from "../../util/sleep.ts";
 import type {
   Executor,
   WorkerHooks,
@@ -14,6 +12,7 @@ import type {
   WorkerResources,
   WorkerSpec,
 } from "../executor.ts";
+import { createJob } from "./create-job.ts";
 import { jobNameFor } from "./job-name.ts";
 import { createJobSpec } from "./job-spec.ts";
 import { deleteOrphanJobs } from "./orphan-jobs.ts";
@@ -152,7 +151,7 @@ export class KubernetesExecutor implements Executor {
       runAsUser: this.#options.runAsUser,
       terminationGraceSeconds: Math.ceil(this.#options.stopGraceMs / 1000),
     });
-    const failed = await this.#createJob(job, signal);
+    const failed = await createJob(this.#clients.batch, this.#options.namespace, job, signal);
     if (failed !== undefined) return failed;
     this.#logger.debug("jobCreated", { job: jobName, workerId: spec.workerId });
     return new Promise<WorkerOutcome>((resolve) => {
@@ -180,38 +179,6 @@ export class KubernetesExecutor implements Executor {
       signal.addEventListener("abort", stop, { once: true });
       this.#queue.add(jobName);
     });
-  }
-
-  /**
-   * Creates the Job, riding out an API server that is briefly away: only an
-   * error that says the Job itself is wrong fails the worker. Returns an
-   * outcome only when the worker cannot go on.
-   */
-  async #createJob(job: V1Job, signal: AbortSignal): Promise<WorkerOutcome | undefined> {
-    const name = job.metadata?.name ?? "";
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.#clients.batch.createNamespacedJob({
-          namespace: this.#options.namespace,
-          body: job,
-        });
-        return undefined;
-      } catch (error) {
-        const connectError = kubernetesErrorToConnect(error, `creating job ${name}`);
-        // A lost response to a create that worked: the Job is ours.
-        if (connectError.code === Code.AlreadyExists && attempt > 0) return undefined;
-        // A just-restarted API server denies everything until its RBAC caches fill.
-        const transient =
-          (connectError.code === Code.Unavailable && attempt < 30) ||
-          (connectError.code === Code.PermissionDenied && attempt < 5);
-        if (!transient) {
-          return { phase: "failed", reason: connectError.rawMessage };
-        }
-        if (!(await sleep(Math.min(200 * 2 ** attempt, 3000), signal))) {
-          return { phase: "stopped", reason: reasonOf(signal) };
-        }
-      }
-    }
   }
 
   async close(): Promise<void> {
