@@ -17,7 +17,9 @@ it("documents every setting in the README's configuration table with its default
         : s.default === ""
           ? '""'
           : s.default;
-    const row = new RegExp(`\\|\\s*\`${escapeRegExp(s.env)}\`\\s*\\|\\s*\`${escapeRegExp(shown)}\`\\s*\\|`);
+    const row = new RegExp(
+      `\\|\\s*\`${escapeRegExp(s.env)}\`\\s*\\|\\s*\`${escapeRegExp(shown)}\`\\s*\\|`,
+    );
     assert.match(readme, row, `${s.env} is in the README table with default ${shown}`);
   }
 });
