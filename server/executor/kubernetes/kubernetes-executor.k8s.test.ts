@@ -71,7 +71,12 @@ describe("the Kubernetes executor on a real cluster", { skip: skipUnlessCluster 
         .logs.streamBuildLogs({ pipelineId: request.pipelineId || last(events).pipelineId }),
     );
     assert.ok(logs.some((l) => /integration: 20 \+ 22 = 42/.test(l.entry?.line ?? "")));
-    assert.deepEqual(await podNames(t.namespace, "app.kubernetes.io/managed-by=ottoscaler"), []);
+    // Finished Jobs are deleted in the background; nothing is left running.
+    const left = await podNames(t.namespace, "app.kubernetes.io/managed-by=ottoscaler");
+    assert.deepEqual(
+      left.filter((p) => /=(Running|Pending)$/.test(p)),
+      [],
+    );
   });
 
   it("retries a stage that exits 3 with a new Job per attempt, then fails it and skips its dependents", async () => {

@@ -375,7 +375,8 @@ export class KubernetesExecutor implements Executor {
         }
       }
       worker.logs?.close();
-      if (worker.removing === undefined) await this.#deleteJob(worker.jobName);
+      // Its pod has ended and its log is in: the Job can go in the background.
+      if (worker.removing === undefined) void this.#deleteJob(worker.jobName);
       this.#resolve(worker, outcome);
     })();
   }
