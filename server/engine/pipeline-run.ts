@@ -10,6 +10,7 @@ import {
 import type { Executor } from "../executor/executor.ts";
 import type { LogHub } from "../logs/log-hub.ts";
 import type { Logger } from "../observability/logger.ts";
+import { abortReason } from "../util/abort-reason.ts";
 import { ReplayBuffer } from "../util/replay-buffer.ts";
 import { sleep } from "../util/sleep.ts";
 import type { WorkerRunner } from "../workers/worker-runner.ts";
@@ -219,7 +220,7 @@ export class PipelineRun {
         delay,
       });
       if (!(await sleep(delay, signal))) {
-        return this.#stageEnded(state, PipelineStatus.CANCELLED, stopReason(signal));
+        return this.#stageEnded(state, PipelineStatus.CANCELLED, abortReason(signal, "cancelled"));
       }
     }
   }
@@ -272,7 +273,7 @@ export class PipelineRun {
     const failed = statuses.filter((s) => s === PipelineStatus.FAILED).length;
     const message =
       status === PipelineStatus.CANCELLED
-        ? `pipeline cancelled: ${stopReason(this.#cancel.signal)}`
+        ? `pipeline cancelled: ${abortReason(this.#cancel.signal, "cancelled")}`
         : status === PipelineStatus.SUCCEEDED
           ? "pipeline succeeded"
           : `pipeline failed: ${failed} stage(s) failed`;
@@ -327,8 +328,4 @@ export class PipelineRun {
       }),
     );
   }
-}
-
-function stopReason(signal: AbortSignal): string {
-  return typeof signal.reason === "string" ? signal.reason : "cancelled";
 }

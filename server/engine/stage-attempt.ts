@@ -1,4 +1,5 @@
 import type { WorkerSpec } from "../executor/executor.ts";
+import { abortReason } from "../util/abort-reason.ts";
 import type { WorkerRunner } from "../workers/worker-runner.ts";
 import type { StageSpec } from "./pipeline-spec.ts";
 
@@ -39,7 +40,7 @@ export function workerIdsOf(pipelineId: string, stage: StageSpec, attempt: numbe
 export async function runStageAttempt(ctx: AttemptContext): Promise<AttemptResult> {
   const { stage, attempt, pipelineId } = ctx;
   const stop = new AbortController();
-  const cancel = () => stop.abort(cancelReason(ctx.signal));
+  const cancel = () => stop.abort(abortReason(ctx.signal, "cancelled"));
   ctx.signal.addEventListener("abort", cancel, { once: true });
   let timer: NodeJS.Timeout | undefined;
   let timedOut = false;
@@ -87,15 +88,12 @@ export async function runStageAttempt(ctx: AttemptContext): Promise<AttemptResul
     clearTimeout(timer);
     ctx.signal.removeEventListener("abort", cancel);
   }
-  if (ctx.signal.aborted) return { kind: "cancelled", reason: cancelReason(ctx.signal) };
+  if (ctx.signal.aborted)
+    return { kind: "cancelled", reason: abortReason(ctx.signal, "cancelled") };
   if (failure !== undefined) return { kind: "failed", reason: failure };
   if (timedOut)
     return { kind: "failed", reason: `timed out after ${formatSeconds(stage.timeoutMs)}` };
   return { kind: "succeeded" };
-}
-
-function cancelReason(signal: AbortSignal): string {
-  return typeof signal.reason === "string" ? signal.reason : "cancelled";
 }
 
 function formatSeconds(ms: number): string {

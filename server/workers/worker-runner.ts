@@ -4,6 +4,7 @@ import { notStarted, type WorkerSlots } from "../engine/worker-slots.ts";
 import type { Executor, WorkerOutcome, WorkerSpec } from "../executor/executor.ts";
 import type { LogHub } from "../logs/log-hub.ts";
 import type { Logger } from "../observability/logger.ts";
+import { abortReason } from "../util/abort-reason.ts";
 import type { WorkerRegistry } from "./worker-registry.ts";
 
 export interface WorkerRunnerDeps {
@@ -84,7 +85,7 @@ export class WorkerRunner {
       const result = await slots.run(() => executor.runWorker(spec, hooks, signal), signal);
       outcome =
         result === notStarted
-          ? { phase: "stopped", reason: stopReason(signal, "stopped before it started") }
+          ? { phase: "stopped", reason: abortReason(signal, "stopped before it started") }
           : result;
     } catch (error) {
       // An executor bug or an infrastructure error: the worker fails, the server does not.
@@ -101,8 +102,4 @@ export class WorkerRunner {
     logger.debug("workerFinished", { workerId, phase: outcome.phase, reason: outcome.reason });
     return outcome;
   }
-}
-
-export function stopReason(signal: AbortSignal, fallback: string): string {
-  return typeof signal.reason === "string" ? signal.reason : fallback;
 }

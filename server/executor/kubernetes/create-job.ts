@@ -1,6 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import type { BatchV1Api, V1Job } from "@kubernetes/client-node";
 import { kubernetesErrorToConnect } from "../../k8s/errors.ts";
+import { abortReason } from "../../util/abort-reason.ts";
 import { sleep } from "../../util/sleep.ts";
 import type { WorkerOutcome } from "../executor.ts";
 
@@ -32,7 +33,7 @@ export async function createJob(
       if (!(await sleep(Math.min(200 * 2 ** attempt, 3000), signal))) {
         return {
           phase: "stopped",
-          reason: typeof signal.reason === "string" ? signal.reason : "stopped",
+          reason: abortReason(signal),
         };
       }
     }

@@ -5,6 +5,7 @@ import { isNotFound } from "../../k8s/errors.ts";
 import { type RunningInformer, startInformer } from "../../k8s/informer.ts";
 import { labels, managedSelector } from "../../k8s/labels.ts";
 import type { Logger } from "../../observability/logger.ts";
+import { abortReason } from "../../util/abort-reason.ts";
 import type {
   Executor,
   WorkerHooks,
@@ -141,7 +142,7 @@ export class KubernetesExecutor implements Executor {
     hooks: WorkerHooks,
     signal: AbortSignal,
   ): Promise<WorkerOutcome> {
-    if (signal.aborted) return { phase: "stopped", reason: reasonOf(signal) };
+    if (signal.aborted) return { phase: "stopped", reason: abortReason(signal) };
     const jobName = jobNameFor(spec.workerId);
     const job = createJobSpec(spec, {
       namespace: this.#options.namespace,
@@ -174,7 +175,7 @@ export class KubernetesExecutor implements Executor {
       this.#live.set(jobName, worker);
       const stop = () => {
         if (worker.finishing || worker.removing !== undefined) return;
-        this.#remove(worker, { phase: "stopped", reason: reasonOf(signal) });
+        this.#remove(worker, { phase: "stopped", reason: abortReason(signal) });
       };
       signal.addEventListener("abort", stop, { once: true });
       this.#queue.add(jobName);
@@ -406,10 +407,6 @@ export class KubernetesExecutor implements Executor {
       }, 1000).unref();
     }
   }
-}
-
-function reasonOf(signal: AbortSignal): string {
-  return typeof signal.reason === "string" ? signal.reason : "stopped";
 }
 
 function stamp(pod: V1Pod): number {

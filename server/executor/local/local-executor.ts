@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
+import { abortReason } from "../../util/abort-reason.ts";
 import { LineSplitter } from "../../util/line-splitter.ts";
 import type { Executor, WorkerHooks, WorkerOutcome, WorkerSpec } from "../executor.ts";
 import { describeSpawnError } from "./spawn-error.ts";
@@ -96,8 +97,7 @@ export class LocalExecutor implements Executor {
 }
 
 function stopped(signal: AbortSignal): WorkerOutcome {
-  const reason = signal.reason;
-  return { phase: "stopped", reason: typeof reason === "string" ? reason : "stopped" };
+  return { phase: "stopped", reason: abortReason(signal) };
 }
 
 function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {

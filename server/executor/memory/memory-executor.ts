@@ -1,3 +1,4 @@
+import { abortReason } from "../../util/abort-reason.ts";
 import type { Executor, WorkerHooks, WorkerOutcome, WorkerSpec } from "../executor.ts";
 
 /** What a simulated worker does: print some lines, then exit after a while. */
@@ -39,7 +40,7 @@ export class MemoryExecutor implements Executor {
     hooks: WorkerHooks,
     signal: AbortSignal,
   ): Promise<WorkerOutcome> {
-    if (signal.aborted) return { phase: "stopped", reason: String(signal.reason) };
+    if (signal.aborted) return { phase: "stopped", reason: abortReason(signal) };
     const behaviour = this.#script(spec);
     this.running++;
     this.maxRunning = Math.max(this.maxRunning, this.running);
@@ -62,7 +63,7 @@ export class MemoryExecutor implements Executor {
           const abort = () => done(false);
           signal.addEventListener("abort", abort, { once: true });
         });
-        if (!finished) return { phase: "stopped", reason: String(signal.reason) };
+        if (!finished) return { phase: "stopped", reason: abortReason(signal) };
       }
       const exitCode = behaviour.exitCode ?? 0;
       return exitCode === 0
