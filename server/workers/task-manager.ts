@@ -57,8 +57,7 @@ export class TaskManager {
       task = { nextIndex: 0, live: new Map(), workspace: undefined };
       this.#tasks.set(spec.taskId, task);
     }
-    task.workspace ??= this.#deps.executor.createWorkspace(`task-${spec.taskId}`);
-    const workspace = await task.workspace;
+    const workspace = await this.#workspaceOf(task, spec.taskId);
     const changed: string[] = [];
     for (let i = 0; i < count; i++) {
       const index = task.nextIndex++;
@@ -105,6 +104,19 @@ export class TaskManager {
     const all = [...this.#tasks.values()].flatMap((task) => [...task.live.values()]);
     for (const worker of all) worker.stop.abort(reason);
     await Promise.all(all.map((worker) => worker.ended));
+  }
+
+  /**
+   * The task's workspace, made on first use. The last worker's end removes it;
+   * if that happened while we waited, the one we got is gone: make another.
+   */
+  async #workspaceOf(task: Task, taskId: string): Promise<string | undefined> {
+    for (;;) {
+      task.workspace ??= this.#deps.executor.createWorkspace(`task-${taskId}`);
+      const pending = task.workspace;
+      const workspace = await pending;
+      if (task.workspace === pending) return workspace;
+    }
   }
 
   #ended(taskId: string, workerId: string): void {

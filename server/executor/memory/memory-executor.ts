@@ -29,11 +29,11 @@ export class MemoryExecutor implements Executor {
     this.#script = script;
   }
 
-  async createWorkspace(): Promise<undefined> {
+  async createWorkspace(_owner: string): Promise<string | undefined> {
     return undefined;
   }
 
-  async removeWorkspace(): Promise<void> {}
+  async removeWorkspace(_workspace: string): Promise<void> {}
 
   async runWorker(
     spec: WorkerSpec,
