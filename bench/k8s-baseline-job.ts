@@ -1,17 +1,19 @@
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import { defaultResources } from "../server/executor/executor.ts";
 import { createJobSpec } from "../server/executor/kubernetes/job-spec.ts";
+import { clusterExecutorOptions } from "../server/testing/cluster.ts";
 
 /**
- * The pod settings server/testing/cluster.ts gives the KubernetesExecutor of
- * startClusterServer, so the baseline's pods are the same pods as ours.
+ * The pod settings startClusterServer gives its KubernetesExecutor, so the
+ * baseline's pods are the same pods as ours.
  */
+const clusterOptions = clusterExecutorOptions("unused");
 export const clusterServerPod = {
-  defaults: { cpuRequest: "10m", cpuLimit: "500m", memoryRequest: "16Mi", memoryLimit: "128Mi" },
-  imagePullPolicy: "IfNotPresent",
-  runAsUser: 65532,
-  terminationGraceSeconds: 1,
-} as const;
+  defaults: clusterOptions.defaults,
+  imagePullPolicy: clusterOptions.imagePullPolicy,
+  runAsUser: clusterOptions.runAsUser,
+  terminationGraceSeconds: Math.ceil(clusterOptions.stopGraceMs / 1000),
+};
 
 /** The label on every baseline pod, naming the Job it belongs to. */
 export const baselineLabel = "bench.ottoscaler.io/job";

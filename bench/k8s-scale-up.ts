@@ -57,24 +57,10 @@ export async function oursScale(
       throw new Error(`${error.message} (${pods.describe(selector)})`);
     });
     const settings = podSettings(pods.pods(selector)[0]);
-    const { stopped, gone, replacements } = teardownWaits(
-      pods,
-      selector,
-      o.timeoutMs,
-      `ScaleDown ${o.id}`,
+    const down = await measureTeardown(pods, selector, o.timeoutMs, `ScaleDown ${o.id}`, () =>
+      client.scaleDown({ taskId: o.id, workerCount: o.workers }),
     );
-    const downBegan = performance.now();
-    await client.scaleDown({ taskId: o.id, workerCount: o.workers });
-    const downCallMs = performance.now() - downBegan;
-    const [stoppedAt, goneAt] = await Promise.all([stopped, gone]);
-    return {
-      upMs: upAt - began,
-      stoppedMs: stoppedAt - downBegan,
-      downMs: goneAt - downBegan,
-      downCallMs,
-      replacementPods: replacements(),
-      podSettings: settings,
-    };
+    return { upMs: upAt - began, ...down, podSettings: settings };
   } catch (error) {
     up.catch(() => {});
     // Leave nothing running for the next measurement.
@@ -118,23 +104,10 @@ export async function baselineScale(
     const upAt = await up.catch((error: Error) => {
       throw new Error(`${error.message} (${pods.describe(selector)})`);
     });
-    const { stopped, gone, replacements } = teardownWaits(
-      pods,
-      selector,
-      o.timeoutMs,
-      `Job ${o.id}`,
+    const down = await measureTeardown(pods, selector, o.timeoutMs, `Job ${o.id}`, () =>
+      deleteJob(namespace, o.id, o.timeoutMs),
     );
-    const downBegan = performance.now();
-    await deleteJob(namespace, o.id, o.timeoutMs);
-    const downCallMs = performance.now() - downBegan;
-    const [stoppedAt, goneAt] = await Promise.all([stopped, gone]);
-    return {
-      upMs: upAt - began,
-      stoppedMs: stoppedAt - downBegan,
-      downMs: goneAt - downBegan,
-      downCallMs,
-      replacementPods: replacements(),
-    };
+    return { upMs: upAt - began, ...down };
   } catch (error) {
     up.catch(() => {});
     await deleteJob(namespace, o.id, o.timeoutMs).catch(() => {});
@@ -144,15 +117,17 @@ export async function baselineScale(
 }
 
 /**
- * When no pod of `selector` is Pending or Running any more, when none is left
- * at all, and how many pods appeared after this call (the tear-down's start).
+ * Runs a tear-down and measures, from its start: when no pod of `selector`
+ * is Pending or Running any more, when none is left at all, how long the call
+ * itself took, and how many pods appeared after it began.
  */
-function teardownWaits(
+async function measureTeardown(
   pods: NamespacePods,
   selector: Record<string, string>,
   timeoutMs: number,
   what: string,
-): { stopped: Promise<number>; gone: Promise<number>; replacements: () => number } {
+  teardown: () => Promise<unknown>,
+): Promise<Omit<ScaleSample, "upMs">> {
   const before = new Set(pods.everSeen(selector));
   const live = () => pods.count(selector, "Running") + pods.count(selector, "Pending");
   const stopped = pods.until(() => live() === 0, timeoutMs, `${what}: pods stopped`);
@@ -160,8 +135,16 @@ function teardownWaits(
   // Whichever fails first is reported; the other must not go unhandled.
   stopped.catch(() => {});
   gone.catch(() => {});
-  const replacements = () => pods.everSeen(selector).filter((name) => !before.has(name)).length;
-  return { stopped, gone, replacements };
+  const began = performance.now();
+  await teardown();
+  const downCallMs = performance.now() - began;
+  const [stoppedAt, goneAt] = await Promise.all([stopped, gone]);
+  return {
+    stoppedMs: stoppedAt - began,
+    downMs: goneAt - began,
+    downCallMs,
+    replacementPods: pods.everSeen(selector).filter((name) => !before.has(name)).length,
+  };
 }
 
 function deleteJob(namespace: string, name: string, timeoutMs: number): Promise<string> {

@@ -2,7 +2,10 @@ import type { Config } from "./config/config.ts";
 import { PipelineEngine } from "./engine/pipeline-engine.ts";
 import { WorkerSlots } from "./engine/worker-slots.ts";
 import type { Executor } from "./executor/executor.ts";
-import { KubernetesExecutor } from "./executor/kubernetes/kubernetes-executor.ts";
+import {
+  KubernetesExecutor,
+  type KubernetesExecutorOptions,
+} from "./executor/kubernetes/kubernetes-executor.ts";
 import { LocalExecutor } from "./executor/local/local-executor.ts";
 import { createClients, loadKubeConfig, resolveNamespace, runningInCluster } from "./k8s/client.ts";
 import { LogHub } from "./logs/log-hub.ts";
@@ -33,6 +36,24 @@ export interface App {
   shutdown(reason?: string): Promise<void>;
 }
 
+/** The Kubernetes executor's options, as the configuration sets them. */
+export function kubernetesExecutorOptions(config: Config): KubernetesExecutorOptions {
+  return {
+    namespace: resolveNamespace(config.namespace),
+    defaults: {
+      cpuRequest: config.workerCpuRequest,
+      cpuLimit: config.workerCpuLimit,
+      memoryRequest: config.workerMemoryRequest,
+      memoryLimit: config.workerMemoryLimit,
+    },
+    imagePullPolicy: config.imagePullPolicy,
+    runAsUser: config.workerRunAsUser,
+    stopGraceMs: config.stopGraceMs,
+    pendingGraceMs: config.pendingGraceSeconds * 1000,
+    maxLineBytes: config.logMaxLineBytes,
+  };
+}
+
 /** The executor the configuration asks for: Kubernetes inside a cluster unless told otherwise. */
 export function createExecutor(config: Config, logger: Logger): Executor {
   const kind =
@@ -46,20 +67,7 @@ export function createExecutor(config: Config, logger: Logger): Executor {
   }
   return new KubernetesExecutor(
     createClients(loadKubeConfig()),
-    {
-      namespace: resolveNamespace(config.namespace),
-      defaults: {
-        cpuRequest: config.workerCpuRequest,
-        cpuLimit: config.workerCpuLimit,
-        memoryRequest: config.workerMemoryRequest,
-        memoryLimit: config.workerMemoryLimit,
-      },
-      imagePullPolicy: config.imagePullPolicy,
-      runAsUser: config.workerRunAsUser,
-      stopGraceMs: config.stopGraceMs,
-      pendingGraceMs: config.pendingGraceSeconds * 1000,
-      maxLineBytes: config.logMaxLineBytes,
-    },
+    kubernetesExecutorOptions(config),
     logger,
   );
 }

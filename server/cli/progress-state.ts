@@ -84,15 +84,7 @@ export function createPipelineView(
     completed: 0,
     total: stageIds.length,
     message: "",
-    stages: stageIds.map((id) => ({
-      id,
-      status: PipelineStatus.QUEUED,
-      attempt: 0,
-      message: "",
-      workerIds: [],
-      startedMs: undefined,
-      endedMs: undefined,
-    })),
+    stages: stageIds.map(newStage),
     startedMs: undefined,
     endedMs: undefined,
     lastEventMs: undefined,
@@ -101,18 +93,23 @@ export function createPipelineView(
   };
 }
 
+/** A stage not heard of yet: queued. */
+function newStage(id: string): StageView {
+  return {
+    id,
+    status: PipelineStatus.QUEUED,
+    attempt: 0,
+    message: "",
+    workerIds: [],
+    startedMs: undefined,
+    endedMs: undefined,
+  };
+}
+
 function stageOf(view: PipelineView, id: string): StageView {
   let stage = view.stages.find((s) => s.id === id);
   if (stage === undefined) {
-    stage = {
-      id,
-      status: PipelineStatus.QUEUED,
-      attempt: 0,
-      message: "",
-      workerIds: [],
-      startedMs: undefined,
-      endedMs: undefined,
-    };
+    stage = newStage(id);
     view.stages.push(stage);
   }
   return stage;

@@ -1,7 +1,12 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
-import { KubernetesExecutor } from "../executor/kubernetes/kubernetes-executor.ts";
+import { kubernetesExecutorOptions } from "../app.ts";
+import { loadConfig } from "../config/config.ts";
+import {
+  KubernetesExecutor,
+  type KubernetesExecutorOptions,
+} from "../executor/kubernetes/kubernetes-executor.ts";
 import { createClients, loadKubeConfig } from "../k8s/client.ts";
 import { silentLogger } from "../observability/logger.ts";
 import { startTestServer, type TestServer } from "./test-server.ts";
@@ -48,6 +53,27 @@ export async function deleteNamespace(namespace: string): Promise<void> {
   await kubectl("delete", "namespace", namespace, "--wait=false").catch(() => {});
 }
 
+/** What every cluster test runs with: small pods that stop quickly. */
+export const clusterTestEnv: Record<string, string> = {
+  OTTOSCALER_WORKER_CPU_REQUEST: "10m",
+  OTTOSCALER_WORKER_CPU_LIMIT: "500m",
+  OTTOSCALER_WORKER_MEMORY_REQUEST: "16Mi",
+  OTTOSCALER_WORKER_MEMORY_LIMIT: "128Mi",
+  OTTOSCALER_IMAGE_PULL_POLICY: "IfNotPresent",
+  OTTOSCALER_STOP_GRACE_MS: "1000",
+  OTTOSCALER_PENDING_GRACE_SECONDS: "20",
+};
+
+/** The executor options the server would take from `clusterTestEnv` (and `env`) in `namespace`. */
+export function clusterExecutorOptions(
+  namespace: string,
+  env: Record<string, string> = clusterTestEnv,
+): KubernetesExecutorOptions {
+  const config = loadConfig({ ...env, OTTOSCALER_NAMESPACE: namespace });
+  // Reconcile every live worker more often than in production: tests wait on it after a cut watch.
+  return { ...kubernetesExecutorOptions(config), resyncMs: 5000 };
+}
+
 export interface ClusterServer extends TestServer {
   namespace: string;
   executor: KubernetesExecutor;
@@ -59,30 +85,14 @@ export async function startClusterServer(
   env: Record<string, string> = {},
 ): Promise<ClusterServer> {
   const namespace = await createTestNamespace(prefix);
+  const clusterEnv = { ...clusterTestEnv, OTTOSCALER_DEFAULT_IMAGE: testImage(), ...env };
   const executor = new KubernetesExecutor(
     createClients(loadKubeConfig()),
-    {
-      namespace,
-      defaults: {
-        cpuRequest: "10m",
-        cpuLimit: "500m",
-        memoryRequest: "16Mi",
-        memoryLimit: "128Mi",
-      },
-      imagePullPolicy: "IfNotPresent",
-      runAsUser: 65532,
-      stopGraceMs: 1000,
-      pendingGraceMs: Number(env.OTTOSCALER_PENDING_GRACE_SECONDS ?? "20") * 1000,
-      maxLineBytes: 16384,
-      resyncMs: 5000,
-    },
+    clusterExecutorOptions(namespace, clusterEnv),
     silentLogger,
   );
   await executor.start();
-  const server = await startTestServer(
-    { OTTOSCALER_DEFAULT_IMAGE: testImage(), OTTOSCALER_STOP_GRACE_MS: "1000", ...env },
-    { executor },
-  );
+  const server = await startTestServer(clusterEnv, { executor });
   return {
     ...server,
     namespace,

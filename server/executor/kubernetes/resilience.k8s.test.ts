@@ -7,6 +7,7 @@ import { type PipelineProgress, PipelineStatus } from "../../../gen/ottoscaler/v
 import { createClients, loadKubeConfig } from "../../k8s/client.ts";
 import { silentLogger } from "../../observability/logger.ts";
 import {
+  clusterExecutorOptions,
   createTestNamespace,
   deleteNamespace,
   kubectl,
@@ -72,6 +73,13 @@ describe("the Kubernetes executor when things go wrong", { skip: skipUnlessClust
     const namespace = await createTestNamespace("otto-orphans");
     try {
       const clients = createClients(loadKubeConfig());
+      const options = clusterExecutorOptions(namespace);
+      const podSettings = {
+        defaults: options.defaults,
+        imagePullPolicy: options.imagePullPolicy,
+        runAsUser: options.runAsUser,
+        terminationGraceSeconds: 1,
+      };
       const leftover = createJobSpec(
         {
           workerId: "old-pipeline.build.a1.w0",
@@ -86,17 +94,9 @@ describe("the Kubernetes executor when things go wrong", { skip: skipUnlessClust
           attempt: 1,
         },
         {
+          ...podSettings,
           namespace,
           controllerInstance: "an-earlier-process",
-          defaults: {
-            cpuRequest: "10m",
-            cpuLimit: "100m",
-            memoryRequest: "16Mi",
-            memoryLimit: "64Mi",
-          },
-          imagePullPolicy: "IfNotPresent",
-          runAsUser: 65532,
-          terminationGraceSeconds: 1,
         },
       );
       await clients.batch.createNamespacedJob({ namespace, body: leftover });
@@ -111,19 +111,7 @@ describe("the Kubernetes executor when things go wrong", { skip: skipUnlessClust
         "sleep",
         "300",
       );
-      const executor = new KubernetesExecutor(
-        clients,
-        {
-          namespace,
-          defaults: defaultResources,
-          imagePullPolicy: "IfNotPresent",
-          runAsUser: 65532,
-          stopGraceMs: 1000,
-          pendingGraceMs: 10_000,
-          maxLineBytes: 1024,
-        },
-        silentLogger,
-      );
+      const executor = new KubernetesExecutor(clients, options, silentLogger);
       await executor.start();
       await executor.close();
       const jobs = (await kubectl("get", "jobs", "-n", namespace, "-o", "name")).trim().split("\n");
