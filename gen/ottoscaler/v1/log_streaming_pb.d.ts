@@ -141,6 +141,131 @@ export declare type BuildLogEntry = Message<"ottoscaler.v1.BuildLogEntry"> & {
 export declare const BuildLogEntrySchema: GenMessage<BuildLogEntry>;
 
 /**
+ * @generated from message ottoscaler.v1.LogForwardingStatusRequest
+ */
+export declare type LogForwardingStatusRequest = Message<"ottoscaler.v1.LogForwardingStatusRequest"> & {
+};
+
+/**
+ * Describes the message ottoscaler.v1.LogForwardingStatusRequest.
+ * Use `create(LogForwardingStatusRequestSchema)` to create a new message.
+ */
+export declare const LogForwardingStatusRequestSchema: GenMessage<LogForwardingStatusRequest>;
+
+/**
+ * @generated from message ottoscaler.v1.LogForwardingStatusResponse
+ */
+export declare type LogForwardingStatusResponse = Message<"ottoscaler.v1.LogForwardingStatusResponse"> & {
+  /**
+   * One per destination; empty when forwarding is not configured.
+   *
+   * @generated from field: repeated ottoscaler.v1.LogForwardingDestination destinations = 1;
+   */
+  destinations: LogForwardingDestination[];
+};
+
+/**
+ * Describes the message ottoscaler.v1.LogForwardingStatusResponse.
+ * Use `create(LogForwardingStatusResponseSchema)` to create a new message.
+ */
+export declare const LogForwardingStatusResponseSchema: GenMessage<LogForwardingStatusResponse>;
+
+/**
+ * @generated from message ottoscaler.v1.LogForwardingDestination
+ */
+export declare type LogForwardingDestination = Message<"ottoscaler.v1.LogForwardingDestination"> & {
+  /**
+   * @generated from field: string url = 1;
+   */
+  url: string;
+
+  /**
+   * @generated from field: ottoscaler.v1.ForwardingState state = 2;
+   */
+  state: ForwardingState;
+
+  /**
+   * Entries (log lines and status events) the destination has acknowledged, since this
+   * controller started, and in all (from the durable cursors of the builds still stored).
+   *
+   * @generated from field: uint64 acknowledged_entries = 3;
+   */
+  acknowledgedEntries: bigint;
+
+  /**
+   * @generated from field: uint64 acknowledged_entries_total = 4;
+   */
+  acknowledgedEntriesTotal: bigint;
+
+  /**
+   * The acknowledged cursor: the oldest build with entries not yet acknowledged, and how many
+   * of its entries are (empty and 0 when caught up).
+   *
+   * @generated from field: string cursor_build_id = 5;
+   */
+  cursorBuildId: string;
+
+  /**
+   * @generated from field: uint64 cursor_entries = 6;
+   */
+  cursorEntries: bigint;
+
+  /**
+   * Entries recorded but not acknowledged yet, over every stored build.
+   *
+   * @generated from field: uint64 lag_entries = 7;
+   */
+  lagEntries: bigint;
+
+  /**
+   * Age of the oldest entry not acknowledged yet; 0 when caught up.
+   *
+   * @generated from field: double lag_seconds = 8;
+   */
+  lagSeconds: number;
+
+  /**
+   * Batches the destination rejected as invalid, skipped, and their entries.
+   *
+   * @generated from field: uint64 rejected_batches = 9;
+   */
+  rejectedBatches: bigint;
+
+  /**
+   * @generated from field: uint64 rejected_entries = 10;
+   */
+  rejectedEntries: bigint;
+
+  /**
+   * Failed attempts since this controller started (each one retried).
+   *
+   * @generated from field: uint64 failed_attempts = 11;
+   */
+  failedAttempts: bigint;
+
+  /**
+   * @generated from field: string last_error = 12;
+   */
+  lastError: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last_error_time = 13;
+   */
+  lastErrorTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last_ack_time = 14;
+   */
+  lastAckTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ottoscaler.v1.LogForwardingDestination.
+ * Use `create(LogForwardingDestinationSchema)` to create a new message.
+ */
+export declare const LogForwardingDestinationSchema: GenMessage<LogForwardingDestination>;
+
+/**
  * @generated from enum ottoscaler.v1.LogStream
  */
 export enum LogStream {
@@ -173,6 +298,42 @@ export enum LogStream {
 export declare const LogStreamSchema: GenEnum<LogStream>;
 
 /**
+ * @generated from enum ottoscaler.v1.ForwardingState
+ */
+export enum ForwardingState {
+  /**
+   * @generated from enum value: FORWARDING_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Everything recorded so far has been acknowledged.
+   *
+   * @generated from enum value: FORWARDING_STATE_CAUGHT_UP = 1;
+   */
+  CAUGHT_UP = 1,
+
+  /**
+   * Sending entries that are not acknowledged yet.
+   *
+   * @generated from enum value: FORWARDING_STATE_SENDING = 2;
+   */
+  SENDING = 2,
+
+  /**
+   * The last attempt failed; waiting before the next one.
+   *
+   * @generated from enum value: FORWARDING_STATE_BACKING_OFF = 3;
+   */
+  BACKING_OFF = 3,
+}
+
+/**
+ * Describes the enum ottoscaler.v1.ForwardingState.
+ */
+export declare const ForwardingStateSchema: GenEnum<ForwardingState>;
+
+/**
  * Worker logs: the whole history first, then live lines when following.
  *
  * @generated from service ottoscaler.v1.LogStreamingService
@@ -193,6 +354,16 @@ export declare const LogStreamingService: GenService<{
     methodKind: "server_streaming";
     input: typeof BuildIdentifierSchema;
     output: typeof BuildLogEntrySchema;
+  },
+  /**
+   * Where worker logs and status events are forwarded (Otto-handler), and how far behind.
+   *
+   * @generated from rpc ottoscaler.v1.LogStreamingService.GetLogForwardingStatus
+   */
+  getLogForwardingStatus: {
+    methodKind: "unary";
+    input: typeof LogForwardingStatusRequestSchema;
+    output: typeof LogForwardingStatusResponseSchema;
   },
 }>;
 
