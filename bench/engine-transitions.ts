@@ -6,6 +6,7 @@ import type { PipelineSpec, StageSpec } from "../server/engine/pipeline-spec.ts"
 import { defaultResources, type WorkerSpec } from "../server/executor/executor.ts";
 import { MemoryExecutor } from "../server/executor/memory/memory-executor.ts";
 import { silentLogger } from "../server/observability/logger.ts";
+import { tempDataDir } from "../server/testing/data-dir.ts";
 import type { BenchOptions } from "./options.ts";
 import { median, type Summary, summarize } from "./stats.ts";
 import { TransitionRecorder } from "./transition-recorder.ts";
@@ -81,6 +82,7 @@ export async function runEngineRound(
   executor.onFinish = (spec) => recorder.finished(spec.pipelineId ?? "", stepOf(spec));
   executor.onStart = (spec) => recorder.started(spec.pipelineId ?? "", stepOf(spec));
   const config = loadConfig({
+    OTTOSCALER_DATA_DIR: tempDataDir(),
     OTTOSCALER_PORT: "0",
     OTTOSCALER_HOST: "127.0.0.1",
     OTTOSCALER_MAX_WORKERS: String(maxWorkers),

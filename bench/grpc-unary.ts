@@ -8,6 +8,7 @@ import { defaultResources } from "../server/executor/executor.ts";
 import { MemoryExecutor } from "../server/executor/memory/memory-executor.ts";
 import { startServer } from "../server/http/server.ts";
 import { silentLogger } from "../server/observability/logger.ts";
+import { tempDataDir } from "../server/testing/data-dir.ts";
 import { startBaselineServer } from "./baseline-grpc-server.ts";
 import type { RunReply, RunRequest, WorkerMessage } from "./grpc-client-worker.ts";
 import type { BenchOptions } from "./options.ts";
@@ -171,6 +172,7 @@ export async function runGrpcUnaryBench(
   // Ours: simulated workers that run until stopped, so no processes.
   const executor = new MemoryExecutor(() => ({ durationMs: Number.POSITIVE_INFINITY }));
   const config = loadConfig({
+    OTTOSCALER_DATA_DIR: tempDataDir(),
     OTTOSCALER_PORT: "0",
     OTTOSCALER_HOST: "127.0.0.1",
     OTTOSCALER_MAX_WORKERS: String(Math.max(100, options.workers)),

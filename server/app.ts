@@ -1,5 +1,6 @@
 import type { Config } from "./config/config.ts";
 import { PipelineEngine } from "./engine/pipeline-engine.ts";
+import { finishInterruptedPipelines } from "./engine/stored-pipelines.ts";
 import { WorkerSlots } from "./engine/worker-slots.ts";
 import type { Executor } from "./executor/executor.ts";
 import {
@@ -8,7 +9,10 @@ import {
 } from "./executor/kubernetes/kubernetes-executor.ts";
 import { LocalExecutor } from "./executor/local/local-executor.ts";
 import { createClients, loadKubeConfig, resolveNamespace, runningInCluster } from "./k8s/client.ts";
+import { Forwarding } from "./logs/forwarding/forwarding.ts";
 import { LogHub } from "./logs/log-hub.ts";
+import { BuildStore } from "./logs/store/build-store.ts";
+import { applyRetention, type RetentionPolicy } from "./logs/store/retention.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
 import { TaskManager } from "./workers/task-manager.ts";
 import { WorkerRegistry } from "./workers/worker-registry.ts";
@@ -22,6 +26,7 @@ export interface App {
   slots: WorkerSlots;
   registry: WorkerRegistry;
   logs: LogHub;
+  forwarding: Forwarding;
   engine: PipelineEngine;
   tasks: TaskManager;
   /**
@@ -30,6 +35,14 @@ export interface App {
    * after its final events.
    */
   stopping: AbortSignal;
+  /**
+   * Loads the build store (repairing damaged journals, ending pipelines a
+   * crash interrupted), applies retention and starts forwarding. Before
+   * serving: pipelines must not start before their ids are known.
+   */
+  open(): Promise<void>;
+  /** Applies the retention policy now (it also runs periodically once open). */
+  applyRetention(nowMs?: number): Promise<void>;
   /** Connects the executor; `ready` turns true once it has. */
   start(): Promise<void>;
   readonly ready: boolean;
@@ -81,10 +94,25 @@ export function createApp(
   const executor = parts.executor ?? createExecutor(config, logger);
   const slots = new WorkerSlots(config.maxWorkers);
   const registry = new WorkerRegistry();
-  const logs = new LogHub({
-    maxLinesPerWorker: config.logMaxLinesPerWorker,
-    maxLinesPerBuild: config.logMaxLinesPerBuild,
-  });
+  const store = new BuildStore(config.dataDir, logger);
+  const logs = new LogHub(
+    {
+      maxLinesPerWorker: config.logMaxLinesPerWorker,
+      maxLinesPerBuild: config.logMaxLinesPerBuild,
+    },
+    store,
+  );
+  const forwarding = new Forwarding(
+    config,
+    store,
+    logger,
+    runningInCluster() ? resolveNamespace(config.namespace) : "",
+  );
+  const retention: RetentionPolicy = {
+    maxAgeMs: config.logRetentionHours * 3_600_000,
+    maxBytes: config.logRetentionBytes,
+  };
+  let retentionTimer: NodeJS.Timeout | undefined;
   const runner = new WorkerRunner({ executor, slots, registry, logs, logger });
   const engine = new PipelineEngine(
     {
@@ -110,9 +138,25 @@ export function createApp(
     slots,
     registry,
     logs,
+    forwarding,
     engine,
     tasks,
     stopping: stopping.signal,
+    async open() {
+      await store.load();
+      await finishInterruptedPipelines(store, logger);
+      logger.info("storeLoaded", { dataDir: config.dataDir, builds: store.list().length });
+      await applyRetention(store, retention, logger);
+      retentionTimer = setInterval(
+        () => void applyRetention(store, retention, logger),
+        config.logRetentionIntervalSeconds * 1000,
+      );
+      retentionTimer.unref();
+      await forwarding.start();
+    },
+    async applyRetention(nowMs = Date.now()) {
+      await applyRetention(store, retention, logger, nowMs);
+    },
     async start() {
       await executor.start?.();
     },
@@ -122,9 +166,13 @@ export function createApp(
     shutdown(reason = "server shutting down") {
       shutdown ??= (async () => {
         stopping.abort(reason);
+        clearInterval(retentionTimer);
         await Promise.all([engine.shutdown(reason), tasks.shutdown(reason)]);
         await executor.close();
         logs.close();
+        await store.close();
+        // What is not delivered yet stays in the journals; the next start resumes from the cursors.
+        await forwarding.stop();
         registry.close();
       })();
       return shutdown;

@@ -15,6 +15,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const app = createApp(config);
+  await app.open();
   const server = await startServer(app);
   const stop = async (signal: string) => {
     app.logger.info("serverStopping", { signal });

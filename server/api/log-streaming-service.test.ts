@@ -7,6 +7,7 @@ import { createApp } from "../app.ts";
 import { loadConfig } from "../config/config.ts";
 import { MemoryExecutor } from "../executor/memory/memory-executor.ts";
 import { silentLogger } from "../observability/logger.ts";
+import { tempDataDir } from "../testing/data-dir.ts";
 import { collect } from "../testing/test-server.ts";
 import { routes } from "./routes.ts";
 
@@ -14,7 +15,10 @@ function inProcess(env: Record<string, string>) {
   const executor = new MemoryExecutor(() => ({
     lines: Array.from({ length: 30 }, (_, i) => `line ${i + 1}`),
   }));
-  const app = createApp(loadConfig(env), { executor, logger: silentLogger });
+  const app = createApp(loadConfig({ OTTOSCALER_DATA_DIR: tempDataDir(), ...env }), {
+    executor,
+    logger: silentLogger,
+  });
   const transport = createRouterTransport(routes(app));
   return {
     ottoscaler: createClient(OttoscalerService, transport),
@@ -23,20 +27,24 @@ function inProcess(env: Record<string, string>) {
 }
 
 describe("LogStreamingService", () => {
-  it("says how many lines it dropped past the per-worker bound, then replays the rest", async () => {
-    const { ottoscaler, logs } = inProcess({ OTTOSCALER_LOG_MAX_LINES_PER_WORKER: "10" });
+  it("replays lines older than the in-memory cache from the build's journal", async () => {
+    const { ottoscaler, logs } = inProcess({
+      OTTOSCALER_LOG_MAX_LINES_PER_WORKER: "10",
+      OTTOSCALER_LOG_MAX_LINES_PER_BUILD: "7",
+    });
     await collect(
       ottoscaler.executePipeline({ pipelineId: "big", stages: [{ id: "s", command: ["x"] }] }),
     );
-    const entries = await collect(logs.streamWorkerLogs({ workerId: "big.s.a1.w0" }));
-    assert.equal(entries.length, 11);
-    const [marker, ...rest] = entries;
-    assert.equal(marker?.stream, LogStream.SYSTEM);
-    assert.equal(marker?.droppedLines, 20n);
-    assert.match(marker?.line ?? "", /20 earlier line\(s\) dropped/);
+    const expected = Array.from({ length: 30 }, (_, i) => [i + 1, `line ${i + 1}`]);
+    const worker = await collect(logs.streamWorkerLogs({ workerId: "big.s.a1.w0" }));
     assert.deepEqual(
-      rest.map((e) => [Number(e.sequence), e.line]),
-      Array.from({ length: 10 }, (_, i) => [21 + i, `line ${21 + i}`]),
+      worker.map((e) => [Number(e.sequence), e.line]),
+      expected,
+    );
+    const build = await collect(logs.streamBuildLogs({ pipelineId: "big" }));
+    assert.deepEqual(
+      build.map((e) => [Number(e.entry?.sequence), e.entry?.line]),
+      expected,
     );
   });
 

@@ -1,64 +1,46 @@
-import { create } from "@bufbuild/protobuf";
-import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import {
-  BuildLogEntrySchema,
-  type LogEntry,
-  LogEntrySchema,
-  LogStream,
-  type LogStreamingService,
-} from "../../gen/ottoscaler/v1/log_streaming_pb.js";
+import { LogStream, type LogStreamingService } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
 import type { App } from "../app.ts";
+import { PipelineRun } from "../engine/pipeline-run.ts";
+import { readBuildLog, readWorkerLog } from "../logs/log-reads.ts";
 import { validateBuildIdentifier, validateWorkerIdentifier } from "./validate.ts";
 
-/** Says, in the stream itself, that older lines are gone. */
-function droppedMarker(workerId: string, dropped: number): LogEntry {
-  return create(LogEntrySchema, {
-    workerId,
-    line: `[ottoscaler] ${dropped} earlier line(s) dropped: over the in-memory log limit`,
-    stream: LogStream.SYSTEM,
-    timestamp: timestampNow(),
-    droppedLines: BigInt(dropped),
-  });
-}
-
 export function createLogStreamingService(app: App): ServiceImpl<typeof LogStreamingService> {
-  const { logs, engine } = app;
+  const { logs, engine, forwarding } = app;
   return {
     async *streamWorkerLogs(req, ctx) {
       const workerId = validateWorkerIdentifier(req);
-      const log = logs.worker(workerId);
-      if (log === undefined)
+      const log = readWorkerLog(logs, workerId, { follow: req.follow, signal: ctx.signal });
+      if (log === undefined) {
         throw new ConnectError(`workerId: no worker "${workerId}"`, Code.NotFound);
-      const signal = ctx.signal;
-      for await (const read of log.read({ follow: req.follow, signal })) {
-        yield "item" in read ? read.item : droppedMarker(workerId, read.dropped);
       }
+      yield* log;
     },
 
     async *streamBuildLogs(req, ctx) {
       validateBuildIdentifier(req);
-      const run = engine.get(req.pipelineId);
-      if (req.stageId !== "" && !run.hasStage(req.stageId)) {
+      const found = engine.find(req.pipelineId);
+      const hasStage =
+        found instanceof PipelineRun
+          ? found.hasStage(req.stageId)
+          : found.summary.stages.some((stage) => stage.id === req.stageId);
+      if (req.stageId !== "" && !hasStage) {
         throw new ConnectError(
           `stageId: pipeline "${req.pipelineId}" has no stage "${req.stageId}"`,
           Code.NotFound,
         );
       }
-      const log = logs.build(run.id);
+      const log = readBuildLog(logs, req.pipelineId, { follow: req.follow, signal: ctx.signal });
       if (log === undefined) return;
-      const signal = ctx.signal;
-      for await (const read of log.read({ follow: req.follow, signal })) {
-        if ("dropped" in read) {
-          yield create(BuildLogEntrySchema, {
-            pipelineId: run.id,
-            stageId: req.stageId,
-            entry: droppedMarker("", read.dropped),
-          });
-        } else if (req.stageId === "" || read.item.stageId === req.stageId) {
-          yield read.item;
-        }
+      for await (const entry of log) {
+        // Markers of missing lines (SYSTEM) concern every stage.
+        const system = entry.entry?.stream === LogStream.SYSTEM;
+        if (req.stageId === "" || entry.stageId === req.stageId || system) yield entry;
       }
+    },
+
+    getLogForwardingStatus() {
+      return forwarding.status();
     },
   };
 }

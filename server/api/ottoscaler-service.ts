@@ -14,7 +14,8 @@ import {
   WorkerStatusResponseSchema,
 } from "../../gen/ottoscaler/v1/worker_pb.js";
 import type { App } from "../app.ts";
-import type { PipelineRun } from "../engine/pipeline-run.ts";
+import { PipelineRun } from "../engine/pipeline-run.ts";
+import { readJournalProgress } from "../logs/store/journal-reads.ts";
 import { matches } from "../workers/worker-registry.ts";
 import {
   validatePipelineRef,
@@ -90,8 +91,12 @@ export function createOttoscalerService(app: App): ServiceImpl<typeof Ottoscaler
     },
 
     async *watchPipeline(req, ctx) {
-      const run = engine.get(validatePipelineRef(req));
-      yield* progressOf(run, ctx.signal);
+      const found = engine.find(validatePipelineRef(req));
+      if (found instanceof PipelineRun) {
+        yield* progressOf(found, ctx.signal);
+      } else {
+        yield* readJournalProgress(found.journal, ctx.signal);
+      }
     },
 
     async cancelPipeline(req) {

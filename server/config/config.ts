@@ -25,6 +25,18 @@ export interface Config {
   logMaxLinesPerWorker: number;
   logMaxLinesPerBuild: number;
   logMaxLineBytes: number;
+  dataDir: string;
+  logRetentionHours: number;
+  logRetentionBytes: number;
+  logRetentionIntervalSeconds: number;
+  ottoHandlerUrl: string;
+  ottoHandlerToken: string;
+  ottoHandlerCaFile: string;
+  ottoHandlerSource: string;
+  ottoHandlerBatchEntries: number;
+  ottoHandlerBatchBytes: number;
+  ottoHandlerMaxBackoffMs: number;
+  ottoHandlerTimeoutMs: number;
   retainPipelines: number;
   retainFinishedWorkers: number;
   workspaceRoot: string;
@@ -41,6 +53,8 @@ interface Setting {
   env: string;
   default: string;
   description: string;
+  /** How the README shows a default computed from the machine. */
+  shownDefault?: string;
 }
 
 /** The configuration table: one row per variable, the README mirrors it. */
@@ -134,23 +148,87 @@ export const settings = {
   },
   logMaxLinesPerWorker: {
     env: "OTTOSCALER_LOG_MAX_LINES_PER_WORKER",
-    default: "10000",
-    description: "Log lines kept per worker for replay (oldest dropped, with a marker)",
+    default: "1000",
+    description: "Newest log lines cached in memory per worker (older ones are read from disk)",
   },
   logMaxLinesPerBuild: {
     env: "OTTOSCALER_LOG_MAX_LINES_PER_BUILD",
-    default: "100000",
-    description: "Log lines kept per pipeline for StreamBuildLogs",
+    default: "10000",
+    description: "Newest log lines cached in memory per pipeline (older ones are read from disk)",
   },
   logMaxLineBytes: {
     env: "OTTOSCALER_LOG_MAX_LINE_BYTES",
     default: "16384",
     description: "Longer output lines are split",
   },
+  dataDir: {
+    env: "OTTOSCALER_DATA_DIR",
+    default: path.join(
+      process.env.XDG_STATE_HOME || path.join(os.homedir(), ".local", "state"),
+      "ottoscaler",
+    ),
+    description: "Where build logs and status events are stored (journals, delivery cursors)",
+    shownDefault: "~/.local/state/ottoscaler",
+  },
+  logRetentionHours: {
+    env: "OTTOSCALER_LOG_RETENTION_HOURS",
+    default: "168",
+    description: "Stored builds are removed this long after they end",
+  },
+  logRetentionBytes: {
+    env: "OTTOSCALER_LOG_RETENTION_BYTES",
+    default: "10737418240",
+    description: "Past this total size, the builds that ended first are removed",
+  },
+  logRetentionIntervalSeconds: {
+    env: "OTTOSCALER_LOG_RETENTION_INTERVAL_SECONDS",
+    default: "300",
+    description: "How often retention runs (also once at start)",
+  },
+  ottoHandlerUrl: {
+    env: "OTTO_HANDLER_URL",
+    default: "",
+    description: "Otto-handler's gRPC address (http:// or https://); empty: no forwarding",
+  },
+  ottoHandlerToken: {
+    env: "OTTO_HANDLER_TOKEN",
+    default: "",
+    description: "Bearer token sent to Otto-handler",
+  },
+  ottoHandlerCaFile: {
+    env: "OTTO_HANDLER_CA_FILE",
+    default: "",
+    description: "PEM CA file to trust for an https Otto-handler",
+  },
+  ottoHandlerSource: {
+    env: "OTTO_HANDLER_SOURCE",
+    default: "",
+    description: "How this controller names itself to Otto-handler; empty: its namespace or host",
+  },
+  ottoHandlerBatchEntries: {
+    env: "OTTO_HANDLER_BATCH_ENTRIES",
+    default: "1000",
+    description: "Most entries per call to Otto-handler",
+  },
+  ottoHandlerBatchBytes: {
+    env: "OTTO_HANDLER_BATCH_BYTES",
+    default: "1048576",
+    description: "Most bytes of entries per call to Otto-handler",
+  },
+  ottoHandlerMaxBackoffMs: {
+    env: "OTTO_HANDLER_MAX_BACKOFF_MS",
+    default: "30000",
+    description: "Longest wait between retries while Otto-handler is unreachable",
+  },
+  ottoHandlerTimeoutMs: {
+    env: "OTTO_HANDLER_TIMEOUT_MS",
+    default: "10000",
+    description: "Deadline of each call to Otto-handler",
+  },
   retainPipelines: {
     env: "OTTOSCALER_RETAIN_PIPELINES",
     default: "100",
-    description: "Finished pipelines (events, workers, logs) kept in memory",
+    description: "Finished pipelines kept in memory (older ones are served from disk)",
   },
   retainFinishedWorkers: {
     env: "OTTOSCALER_RETAIN_FINISHED_WORKERS",
@@ -160,6 +238,7 @@ export const settings = {
   workspaceRoot: {
     env: "OTTOSCALER_WORKSPACE_ROOT",
     default: path.join(os.tmpdir(), "ottoscaler"),
+    shownDefault: "$TMPDIR/ottoscaler",
     description: "Where pipeline workspaces are created",
   },
   keepWorkspaces: {
@@ -238,6 +317,20 @@ function oneOf<T extends string>(env: Env, key: keyof Config, values: readonly T
   return found;
 }
 
+function handlerUrl(text: string): string {
+  if (text === "") return "";
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`${settings.ottoHandlerUrl.env}: "${text}" is not a URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(`${settings.ottoHandlerUrl.env}: "${text}" must be http:// or https://`);
+  }
+  return text.replace(/\/+$/, "");
+}
+
 /** Reads the configuration, failing with the variable's name on the first bad value. */
 export function loadConfig(env: Env = process.env): Config {
   return {
@@ -263,6 +356,18 @@ export function loadConfig(env: Env = process.env): Config {
     logMaxLinesPerWorker: integer(env, "logMaxLinesPerWorker", 1),
     logMaxLinesPerBuild: integer(env, "logMaxLinesPerBuild", 1),
     logMaxLineBytes: integer(env, "logMaxLineBytes", 64),
+    dataDir: path.resolve(raw(env, "dataDir")),
+    logRetentionHours: integer(env, "logRetentionHours", 0),
+    logRetentionBytes: integer(env, "logRetentionBytes", 0),
+    logRetentionIntervalSeconds: integer(env, "logRetentionIntervalSeconds", 1),
+    ottoHandlerUrl: handlerUrl(raw(env, "ottoHandlerUrl")),
+    ottoHandlerToken: raw(env, "ottoHandlerToken"),
+    ottoHandlerCaFile: raw(env, "ottoHandlerCaFile"),
+    ottoHandlerSource: raw(env, "ottoHandlerSource"),
+    ottoHandlerBatchEntries: integer(env, "ottoHandlerBatchEntries", 1, 100_000),
+    ottoHandlerBatchBytes: integer(env, "ottoHandlerBatchBytes", 1024),
+    ottoHandlerMaxBackoffMs: integer(env, "ottoHandlerMaxBackoffMs", 100),
+    ottoHandlerTimeoutMs: integer(env, "ottoHandlerTimeoutMs", 100),
     retainPipelines: integer(env, "retainPipelines", 0),
     retainFinishedWorkers: integer(env, "retainFinishedWorkers", 0),
     workspaceRoot: path.resolve(raw(env, "workspaceRoot")),

@@ -10,13 +10,12 @@ function escapeRegExp(text: string): string {
 
 it("documents every setting in the README's configuration table with its default", async () => {
   const readme = await readFile(path.resolve(import.meta.dirname, "../../README.md"), "utf8");
-  for (const s of Object.values(settings)) {
-    const shown =
-      s.env === "OTTOSCALER_WORKSPACE_ROOT"
-        ? "$TMPDIR/ottoscaler"
-        : s.default === ""
-          ? '""'
-          : s.default;
+  for (const s of Object.values(settings) as {
+    env: string;
+    default: string;
+    shownDefault?: string;
+  }[]) {
+    const shown = s.shownDefault ?? (s.default === "" ? '""' : s.default);
     const row = new RegExp(
       `\\|\\s*\`${escapeRegExp(s.env)}\`\\s*\\|\\s*\`${escapeRegExp(shown)}\`\\s*\\|`,
     );

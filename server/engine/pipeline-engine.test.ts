@@ -8,11 +8,16 @@ import { loadConfig } from "../config/config.ts";
 import { defaultResources } from "../executor/executor.ts";
 import { MemoryExecutor, type WorkerScript } from "../executor/memory/memory-executor.ts";
 import { silentLogger } from "../observability/logger.ts";
+import { tempDataDir } from "../testing/data-dir.ts";
+import { PipelineRun } from "./pipeline-run.ts";
 import type { PipelineSpec, StageSpec } from "./pipeline-spec.ts";
 
 function engineWith(script: WorkerScript, env: Record<string, string> = {}) {
   const executor = new MemoryExecutor(script);
-  const app = createApp(loadConfig(env), { executor, logger: silentLogger });
+  const app = createApp(loadConfig({ OTTOSCALER_DATA_DIR: tempDataDir(), ...env }), {
+    executor,
+    logger: silentLogger,
+  });
   return { app, executor };
 }
 
@@ -137,15 +142,26 @@ describe("PipelineEngine", () => {
     await app.engine.cancel("one", "test");
   });
 
-  it("forgets the oldest finished pipelines, with their workers and logs, past the retention limit", async () => {
+  it("keeps only the newest finished pipelines in memory, and serves older ones from the store", async () => {
     const { app } = engineWith(() => ({ lines: ["hello"] }), { OTTOSCALER_RETAIN_PIPELINES: "2" });
     for (const id of ["r1", "r2", "r3"]) await app.engine.start(pipeline(id, [stage("s")])).done;
-    assert.deepEqual(
-      app.engine.list().map((p) => p.pipelineId),
-      ["r3", "r2"],
-    );
     assert.equal(app.registry.list({ pipelineId: "r1" }).length, 0);
     assert.equal(app.logs.worker("r1.s.a1.w0"), undefined);
     assert.equal(app.logs.worker("r3.s.a1.w0")?.end, 1);
+    const listed = app.engine.list();
+    assert.deepEqual(
+      listed.map((p) => [p.pipelineId, PipelineStatus[p.status]]),
+      [
+        ["r3", "SUCCEEDED"],
+        ["r2", "SUCCEEDED"],
+        ["r1", "SUCCEEDED"],
+      ],
+    );
+    const r1 = app.engine.find("r1");
+    assert.ok(!(r1 instanceof PipelineRun), "r1 comes from the store");
+    assert.deepEqual(
+      r1.summary.stages.map((s) => [s.id, PipelineStatus[s.status]]),
+      [["s", "SUCCEEDED"]],
+    );
   });
 });

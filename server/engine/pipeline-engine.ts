@@ -7,6 +7,7 @@ import type { WorkerRegistry } from "../workers/worker-registry.ts";
 import type { WorkerRunner } from "../workers/worker-runner.ts";
 import { PipelineRun } from "./pipeline-run.ts";
 import type { PipelineSpec } from "./pipeline-spec.ts";
+import { type StoredPipeline, summaryOf } from "./stored-pipelines.ts";
 
 export interface PipelineEngineOptions {
   maxActivePipelines: number;
@@ -40,7 +41,7 @@ export class PipelineEngine {
   }
 
   start(spec: PipelineSpec): PipelineRun {
-    if (this.#runs.has(spec.pipelineId)) {
+    if (this.#runs.has(spec.pipelineId) || this.#deps.logs.store.get("pipeline", spec.pipelineId)) {
       throw new ConnectError(
         `pipelineId: pipeline "${spec.pipelineId}" already exists`,
         Code.AlreadyExists,
@@ -74,15 +75,33 @@ export class PipelineEngine {
     return run;
   }
 
-  /** Newest first. */
+  /** A pipeline in memory, or else a finished one from the store. */
+  find(pipelineId: string): PipelineRun | StoredPipeline {
+    const run = this.#runs.get(pipelineId);
+    if (run !== undefined) return run;
+    const journal = this.#deps.logs.store.get("pipeline", pipelineId);
+    if (journal === undefined) {
+      throw new ConnectError(`pipelineId: no pipeline "${pipelineId}"`, Code.NotFound);
+    }
+    return { journal, summary: summaryOf(journal) };
+  }
+
+  /** In memory and in the store, newest first. */
   list(): PipelineSummary[] {
-    return [...this.#runs.values()].reverse().map((run) => run.summary());
+    const live = [...this.#runs.values()].map((run) => run.summary());
+    const stored = this.#deps.logs.store
+      .list("pipeline")
+      .filter((journal) => !this.#runs.has(journal.id))
+      .map(summaryOf);
+    const seconds = (s: PipelineSummary) =>
+      Number(s.createdAt?.seconds ?? 0n) + (s.createdAt?.nanos ?? 0) / 1e9;
+    return [...stored, ...live].sort((a, b) => seconds(b) - seconds(a));
   }
 
   /** Cancels a pipeline and answers once it has ended (or after `waitMs`, if its workers are slow to go). */
   async cancel(pipelineId: string, reason: string, waitMs = 30_000): Promise<PipelineSummary> {
-    const run = this.get(pipelineId);
-    if (!run.cancel(reason)) {
+    const run = this.find(pipelineId);
+    if (!(run instanceof PipelineRun) || !run.cancel(reason)) {
       throw new ConnectError(
         `pipelineId: pipeline "${pipelineId}" has already ended`,
         Code.FailedPrecondition,

@@ -102,8 +102,11 @@ export class PipelineRun {
 
   /** Starts the pipeline; progress goes to `events`, the end resolves `done`. */
   start(): void {
+    this.#deps.logs.openBuild(this.id, {
+      name: this.spec.name,
+      stageIds: this.spec.stages.map((stage) => stage.id),
+    });
     this.#emit("", PipelineStatus.QUEUED, 0, `pipeline ${this.id} queued`);
-    this.#deps.logs.openBuild(this.id);
     void this.#begin();
   }
 
@@ -285,12 +288,12 @@ export class PipelineRun {
     this.finishedAt = timestampNow();
     this.#emit("", status, 0, message);
     this.events.close();
-    this.#deps.logs.closeBuild(this.id);
+    const sealed = this.#deps.logs.closeBuild(this.id, this.summary());
     this.#deps.logger.info("pipelineFinished", {
       pipelineId: this.id,
       status: PipelineStatus[status],
     });
-    void this.#cleanUp().finally(() => this.#resolveDone(status));
+    void Promise.allSettled([this.#cleanUp(), sealed]).finally(() => this.#resolveDone(status));
   }
 
   async #cleanUp(): Promise<void> {
@@ -313,19 +316,19 @@ export class PipelineRun {
     message: string,
     workerIds: string[] = [],
   ): void {
-    this.events.append(
-      create(PipelineProgressSchema, {
-        pipelineId: this.id,
-        stageId,
-        status,
-        attempt,
-        message,
-        timestamp: timestampNow(),
-        completedStages: this.#completed,
-        totalStages: this.#stages.size,
-        sequence: BigInt(this.events.end + 1),
-        workerIds,
-      }),
-    );
+    const event = create(PipelineProgressSchema, {
+      pipelineId: this.id,
+      stageId,
+      status,
+      attempt,
+      message,
+      timestamp: timestampNow(),
+      completedStages: this.#completed,
+      totalStages: this.#stages.size,
+      sequence: BigInt(this.events.end + 1),
+      workerIds,
+    });
+    this.events.append(event);
+    this.#deps.logs.recordProgress(event);
   }
 }

@@ -1,29 +1,43 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import {
+  BuildKind,
+  JournalHeaderSchema,
+  JournalRecordSchema,
+} from "../../gen/ottoscaler/store/v1/journal_pb.js";
+import {
   type BuildLogEntry,
   BuildLogEntrySchema,
   type LogEntry,
   LogEntrySchema,
   LogStream,
 } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
+import type { PipelineProgress, PipelineSummary } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import type { WorkerStream } from "../executor/executor.ts";
 import { ReplayBuffer } from "../util/replay-buffer.ts";
+import type { BuildJournal } from "./store/build-journal.ts";
+import type { BuildStore } from "./store/build-store.ts";
 
 export interface WorkerLogOwner {
   workerId: string;
   pipelineId?: string;
   stageId?: string;
   attempt?: number;
+  taskId?: string;
+}
+
+export interface BuildHeader {
+  name: string;
+  stageIds: string[];
 }
 
 interface WorkerLog {
   owner: WorkerLogOwner;
+  /** Where its lines are kept for good: its pipeline's or its task's journal. */
+  journal: BuildJournal | undefined;
   entries: ReplayBuffer<LogEntry>;
   nextSequence: number;
 }
-
-export type LogListener = (entry: BuildLogEntry) => void;
 
 export interface LogHubOptions {
   maxLinesPerWorker: number;
@@ -31,37 +45,100 @@ export interface LogHubOptions {
 }
 
 /**
- * Every worker's output, whatever executor produced it: kept, bounded, for
- * replay to late readers and followed live. A pipeline's lines are also kept
- * together, in arrival order, as its build log.
+ * Every worker's output, whatever executor produced it. Each line (and each
+ * pipeline status event) is appended to its build's journal in the store as it
+ * arrives: that is what is kept. The hub also caches the newest lines of each
+ * worker and of each pipeline in memory, bounded, for followers; readers of
+ * older lines go to the journal (see log-reads.ts).
  */
 export class LogHub {
+  readonly store: BuildStore;
   readonly #options: LogHubOptions;
   readonly #workers = new Map<string, WorkerLog>();
   readonly #builds = new Map<string, ReplayBuffer<BuildLogEntry>>();
-  readonly #listeners = new Set<LogListener>();
 
-  constructor(options: LogHubOptions) {
+  constructor(options: LogHubOptions, store: BuildStore) {
     this.#options = options;
+    this.store = store;
   }
 
-  openBuild(pipelineId: string): void {
-    if (!this.#builds.has(pipelineId)) {
-      this.#builds.set(pipelineId, new ReplayBuffer(this.#options.maxLinesPerBuild));
-    }
+  /** A new pipeline: its journal is created and starts with a header. */
+  openBuild(pipelineId: string, header: BuildHeader): void {
+    if (this.#builds.has(pipelineId)) return;
+    this.#builds.set(pipelineId, new ReplayBuffer(this.#options.maxLinesPerBuild));
+    const journal = this.store.openForWriting("pipeline", pipelineId);
+    journal.append(
+      create(JournalRecordSchema, {
+        record: {
+          case: "header",
+          value: create(JournalHeaderSchema, {
+            kind: BuildKind.PIPELINE,
+            id: pipelineId,
+            name: header.name,
+            createdAt: timestampNow(),
+            stageIds: header.stageIds,
+          }),
+        },
+      }),
+    );
   }
 
-  /** No more workers will join: followers of the build log finish. */
-  closeBuild(pipelineId: string): void {
+  /** A pipeline, stage or worker status event, kept with the build's log. */
+  recordProgress(event: PipelineProgress): void {
+    this.store
+      .get("pipeline", event.pipelineId)
+      ?.append(create(JournalRecordSchema, { record: { case: "progress", value: event } }));
+  }
+
+  /**
+   * No more workers will join: followers of the build log finish, and the
+   * journal is sealed with the pipeline's summary.
+   */
+  closeBuild(pipelineId: string, summary: PipelineSummary): Promise<void> {
     this.#builds.get(pipelineId)?.close();
+    return this.store.get("pipeline", pipelineId)?.seal(summary) ?? Promise.resolve();
+  }
+
+  /** A ScaleUp task has no live worker left: its journal is sealed until the next ScaleUp. */
+  closeTask(taskId: string): Promise<void> {
+    return this.store.get("task", taskId)?.seal() ?? Promise.resolve();
+  }
+
+  /** The index a task's next worker gets: after every worker it ever had, before a restart too. */
+  nextTaskWorkerIndex(taskId: string): number {
+    return (this.store.get("task", taskId)?.state.maxWorkerIndex ?? -1) + 1;
   }
 
   openWorker(owner: WorkerLogOwner): void {
     this.#workers.set(owner.workerId, {
       owner,
+      journal: this.#journalOf(owner),
       entries: new ReplayBuffer(this.#options.maxLinesPerWorker),
       nextSequence: 1,
     });
+  }
+
+  #journalOf(owner: WorkerLogOwner): BuildJournal | undefined {
+    if (owner.pipelineId !== undefined) return this.store.get("pipeline", owner.pipelineId);
+    if (owner.taskId === undefined) return undefined;
+    const existing = this.store.get("task", owner.taskId);
+    const journal = this.store.openForWriting("task", owner.taskId);
+    if (existing === undefined) {
+      journal.append(
+        create(JournalRecordSchema, {
+          record: {
+            case: "header",
+            value: create(JournalHeaderSchema, {
+              kind: BuildKind.TASK,
+              id: owner.taskId,
+              name: owner.taskId,
+              createdAt: timestampNow(),
+            }),
+          },
+        }),
+      );
+    }
+    return journal;
   }
 
   append(workerId: string, stream: WorkerStream, line: string): void {
@@ -76,16 +153,18 @@ export class LogHub {
     });
     log.entries.append(entry);
     const { pipelineId, stageId, attempt } = log.owner;
-    if (pipelineId === undefined) return;
     const buildEntry = create(BuildLogEntrySchema, {
-      pipelineId,
+      pipelineId: pipelineId ?? "",
       stageId: stageId ?? "",
       attempt: attempt ?? 0,
       entry,
     });
+    log.journal?.append(
+      create(JournalRecordSchema, { record: { case: "log", value: buildEntry } }),
+    );
+    if (pipelineId === undefined) return;
     const build = this.#builds.get(pipelineId);
     if (build !== undefined && !build.closed) build.append(buildEntry);
-    for (const listener of this.#listeners) listener(buildEntry);
   }
 
   /** The worker has ended and all its output is in. */
@@ -99,12 +178,6 @@ export class LogHub {
 
   build(pipelineId: string): ReplayBuffer<BuildLogEntry> | undefined {
     return this.#builds.get(pipelineId);
-  }
-
-  /** Sees every pipeline log line as it arrives, e.g. to forward it elsewhere. */
-  subscribe(listener: LogListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
   }
 
   forgetWorkers(workerIds: Iterable<string>): void {

@@ -35,6 +35,40 @@ export const messages = {
   jobDeleteFailed: { en: "⚠️ could not delete job", ko: "⚠️ 잡을 삭제하지 못했습니다" },
   podStuck: { en: "⏳ worker pod is stuck", ko: "⏳ 워커 파드가 멈춰 있습니다" },
   logCaptureFailed: { en: "📜 could not read worker log", ko: "📜 워커 로그를 읽지 못했습니다" },
+  storeLoaded: { en: "🗄️ build store loaded", ko: "🗄️ 빌드 저장소를 불러왔습니다" },
+  journalDamaged: {
+    en: "🩹 damaged end of a build journal cut off; everything before it is kept",
+    ko: "🩹 빌드 저널 끝의 손상된 부분을 잘라냈습니다; 그 앞은 모두 보존됩니다",
+  },
+  journalWriteFailed: {
+    en: "💾 could not write to a build journal",
+    ko: "💾 빌드 저널에 쓰지 못했습니다",
+  },
+  pipelineInterrupted: {
+    en: "⛔ pipeline interrupted by a controller restart, marked cancelled",
+    ko: "⛔ 컨트롤러 재시작으로 중단된 파이프라인을 취소로 기록했습니다",
+  },
+  buildExpired: {
+    en: "🗑️ build removed by retention",
+    ko: "🗑️ 보존 기간이 지나 빌드를 삭제했습니다",
+  },
+  forwardingStarted: {
+    en: "📡 forwarding logs and events to Otto-handler",
+    ko: "📡 Otto-handler로 로그와 이벤트를 전달합니다",
+  },
+  forwardingFailed: {
+    en: "📡 Otto-handler unreachable, retrying with backoff",
+    ko: "📡 Otto-handler에 연결할 수 없어 재시도합니다",
+  },
+  forwardingResumed: {
+    en: "📡 Otto-handler reachable again, delivery resumed",
+    ko: "📡 Otto-handler 연결이 복구되어 전달을 재개합니다",
+  },
+  forwardingRejected: {
+    en: "🚫 Otto-handler rejected a batch as invalid; skipped",
+    ko: "🚫 Otto-handler가 배치를 잘못된 것으로 거부하여 건너뜁니다",
+  },
+  forwardingLag: { en: "📡 log forwarding is behind", ko: "📡 로그 전달이 밀려 있습니다" },
   configInvalid: { en: "⚠️ invalid configuration", ko: "⚠️ 설정이 올바르지 않습니다" },
 } satisfies Record<string, { en: string; ko: string }>;
 

@@ -8,6 +8,7 @@ import { loadConfig } from "../config/config.ts";
 import type { Executor } from "../executor/executor.ts";
 import { type RunningServer, startServer } from "../http/server.ts";
 import { silentLogger } from "../observability/logger.ts";
+import { tempDataDir } from "./data-dir.ts";
 
 export type { Protocol };
 export { createTransport };
@@ -32,9 +33,11 @@ export async function startTestServer(
     OTTOSCALER_HOST: "127.0.0.1",
     OTTOSCALER_PORT: "0",
     OTTOSCALER_STOP_GRACE_MS: "2000",
+    OTTOSCALER_DATA_DIR: tempDataDir(),
     ...env,
   });
   const app = createApp(config, { logger: silentLogger, ...parts });
+  await app.open();
   const server = await startServer(app);
   return {
     app,

@@ -54,7 +54,9 @@ export class TaskManager {
   async scaleUp(spec: TaskSpec, count: number): Promise<ScaleResult> {
     let task = this.#tasks.get(spec.taskId);
     if (task === undefined) {
-      task = { nextIndex: 0, live: new Map(), workspace: undefined };
+      // Worker ids stay unique across restarts: they key the logs forwarded to Otto-handler.
+      const nextIndex = this.#deps.logs.nextTaskWorkerIndex(spec.taskId);
+      task = { nextIndex, live: new Map(), workspace: undefined };
       this.#tasks.set(spec.taskId, task);
     }
     const workspace = await this.#workspaceOf(task, spec.taskId);
@@ -124,6 +126,7 @@ export class TaskManager {
     if (task === undefined) return;
     task.live.delete(workerId);
     this.#finished.push(workerId);
+    if (task.live.size === 0) void this.#deps.logs.closeTask(taskId);
     if (task.live.size === 0 && task.workspace !== undefined) {
       const workspace = task.workspace;
       task.workspace = undefined;

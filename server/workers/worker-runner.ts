@@ -63,6 +63,7 @@ export class WorkerRunner {
       ...(spec.pipelineId !== undefined && { pipelineId: spec.pipelineId }),
       ...(spec.stageId !== undefined && { stageId: spec.stageId }),
       ...(spec.attempt !== undefined && { attempt: spec.attempt }),
+      ...(spec.taskId !== undefined && { taskId: spec.taskId }),
     });
     const hooks = {
       started: () => {

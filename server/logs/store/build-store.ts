@@ -1,0 +1,119 @@
+import { mkdirSync } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
+import path from "node:path";
+import type { Logger } from "../../observability/logger.ts";
+import {
+  BuildJournal,
+  type BuildKind,
+  type BuildJournal as Journal,
+  journalFileName,
+  sealedFileName,
+} from "./build-journal.ts";
+import { emptyJournalState } from "./journal-state.ts";
+import { loadJournal } from "./load-journal.ts";
+
+const kinds: BuildKind[] = ["pipeline", "task"];
+
+/**
+ * Every build's journal under one data directory:
+ * `<dataDir>/builds/<pipeline|task>/<id>/journal`. Journals are only ever
+ * appended to; a build leaves the store only through retention.
+ */
+export class BuildStore {
+  readonly dataDir: string;
+  readonly #logger: Logger;
+  readonly #journals = new Map<string, BuildJournal>();
+  readonly #listeners = new Set<(journal: BuildJournal) => void>();
+
+  constructor(dataDir: string, logger: Logger) {
+    this.dataDir = dataDir;
+    this.#logger = logger;
+  }
+
+  #dirOf(kind: BuildKind, id: string): string {
+    return path.join(this.dataDir, "builds", kind, id);
+  }
+
+  /** Loads every stored journal, repairing damaged tails. Call once, before use. */
+  async load(): Promise<void> {
+    for (const kind of kinds) {
+      const parent = path.join(this.dataDir, "builds", kind);
+      mkdirSync(parent, { recursive: true });
+      for (const id of await readdir(parent)) {
+        const dir = path.join(parent, id);
+        if (!(await stat(dir)).isDirectory()) continue;
+        const { state, summary } = await loadJournal(
+          path.join(dir, journalFileName),
+          path.join(dir, sealedFileName),
+          {
+            trackWorkers: kind === "task",
+            onDamage: (damage) =>
+              this.#logger.warn("journalDamaged", {
+                build: `${kind}/${id}`,
+                offset: damage.offset,
+                reason: damage.reason,
+                bytesRemoved: damage.bytesRemoved,
+                savedAs: damage.savedAs,
+                recordsKept: state.records,
+              }),
+          },
+        );
+        const journal = new BuildJournal(kind, id, dir, state, summary);
+        this.#journals.set(journal.key, journal);
+      }
+    }
+  }
+
+  get(kind: BuildKind, id: string): BuildJournal | undefined {
+    return this.#journals.get(`${kind}/${id}`);
+  }
+
+  /** Every journal, oldest first (by when it was created or loaded). */
+  list(kind?: BuildKind): BuildJournal[] {
+    const all = [...this.#journals.values()];
+    return kind === undefined ? all : all.filter((journal) => journal.kind === kind);
+  }
+
+  /**
+   * The journal of a build, created (or, for a task scaled up again, reopened)
+   * for appending.
+   */
+  openForWriting(kind: BuildKind, id: string): BuildJournal {
+    let journal = this.get(kind, id);
+    if (journal === undefined) {
+      const dir = this.#dirOf(kind, id);
+      mkdirSync(dir, { recursive: true });
+      journal = new BuildJournal(kind, id, dir, emptyJournalState(), undefined);
+      this.#journals.set(journal.key, journal);
+    }
+    const opened = journal;
+    opened.openForWriting({
+      onFlushed: () => {
+        for (const listener of this.#listeners) listener(opened);
+      },
+      onError: (error, lostRecords) =>
+        this.#logger.error("journalWriteFailed", {
+          build: opened.key,
+          lostRecords,
+          error: error.message,
+        }),
+    });
+    return opened;
+  }
+
+  /** Called whenever a journal has new records on disk. */
+  onFlushed(listener: (journal: Journal) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async remove(journal: BuildJournal): Promise<void> {
+    this.#journals.delete(journal.key);
+    await journal.remove();
+  }
+
+  /** Closes every journal still open, e.g. at shutdown. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#journals.values()].filter((j) => j.writing).map((j) => j.seal()));
+  }
+}

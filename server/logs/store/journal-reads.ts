@@ -1,0 +1,77 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import { JournalRecordSchema } from "../../../gen/ottoscaler/store/v1/journal_pb.js";
+import type { BuildLogEntry } from "../../../gen/ottoscaler/v1/log_streaming_pb.js";
+import type { PipelineProgress } from "../../../gen/ottoscaler/v1/pipeline_pb.js";
+import { type ScanDamage, scanJournal } from "../journal/journal-scan.ts";
+import { RecordKind, recordKindOf } from "../journal/record-kind.ts";
+import type { BuildJournal } from "./build-journal.ts";
+import { logIndexStride } from "./journal-state.ts";
+
+export interface LogRange {
+  /** Log record numbers, from 0 in the journal: [from, until). */
+  from?: number;
+  until?: number;
+  /** Only this worker's lines, with sequence in [fromSequence, untilSequence). */
+  workerId?: string;
+  fromSequence?: number;
+  untilSequence?: number;
+  signal?: AbortSignal;
+  onDamage?: (damage: ScanDamage) => void;
+}
+
+/**
+ * A journal's log lines, read from disk a chunk at a time. Starts near `from`
+ * thanks to the journal's sparse index, so reading a recent range of a large
+ * build does not read all of it.
+ */
+export async function* readJournalLog(
+  journal: BuildJournal,
+  range: LogRange = {},
+): AsyncGenerator<BuildLogEntry, void, undefined> {
+  journal.flush();
+  const from = range.from ?? 0;
+  const until = range.until ?? Number.POSITIVE_INFINITY;
+  const fromSequence = BigInt(range.fromSequence ?? 0);
+  const untilSequence = range.untilSequence === undefined ? undefined : BigInt(range.untilSequence);
+  const slot = Math.min(Math.floor(from / logIndexStride), journal.state.logIndex.length - 1);
+  let number = slot >= 0 ? slot * logIndexStride : 0;
+  const records = scanJournal(journal.path, {
+    from: slot >= 0 ? (journal.state.logIndex[slot] ?? 0) : 0,
+    until: journal.readableBytes,
+    ...(range.signal !== undefined && { signal: range.signal }),
+    ...(range.onDamage !== undefined && { onDamage: range.onDamage }),
+  });
+  for await (const { payload } of records) {
+    if (recordKindOf(payload) !== RecordKind.log) continue;
+    const current = number++;
+    if (current < from) continue;
+    if (current >= until) return;
+    const record = fromBinary(JournalRecordSchema, payload);
+    if (record.record.case !== "log") continue;
+    const entry = record.record.value;
+    if (range.workerId !== undefined) {
+      if (entry.entry?.workerId !== range.workerId) continue;
+      const sequence = entry.entry.sequence;
+      if (sequence < fromSequence) continue;
+      if (untilSequence !== undefined && sequence >= untilSequence) return;
+    }
+    yield entry;
+  }
+}
+
+/** A journal's status events, in order. */
+export async function* readJournalProgress(
+  journal: BuildJournal,
+  signal?: AbortSignal,
+): AsyncGenerator<PipelineProgress, void, undefined> {
+  journal.flush();
+  const records = scanJournal(journal.path, {
+    until: journal.readableBytes,
+    ...(signal !== undefined && { signal }),
+  });
+  for await (const { payload } of records) {
+    if (recordKindOf(payload) !== RecordKind.progress) continue;
+    const record = fromBinary(JournalRecordSchema, payload);
+    if (record.record.case === "progress") yield record.record.value;
+  }
+}
