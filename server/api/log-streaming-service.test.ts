@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
-import { LogStream, LogStreamingService } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
+import { LogStreamingService } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
 import { OttoscalerService } from "../../gen/ottoscaler/v1/ottoscaler_pb.js";
 import { createApp } from "../app.ts";
 import { loadConfig } from "../config/config.ts";

@@ -34,6 +34,14 @@ export class PipelineEngine {
   constructor(options: PipelineEngineOptions, deps: PipelineEngineDeps) {
     this.#options = options;
     this.#deps = deps;
+    // Retention removed a finished pipeline from disk: it is gone everywhere.
+    deps.logs.store.onRemoved((journal) => {
+      const run = this.#runs.get(journal.id);
+      if (journal.kind !== "pipeline" || run === undefined || !run.finished) return;
+      const index = this.#finished.indexOf(run);
+      if (index >= 0) this.#finished.splice(index, 1);
+      this.#forget(run);
+    });
   }
 
   get activeCount(): number {
@@ -125,11 +133,15 @@ export class PipelineEngine {
     this.#active--;
     this.#finished.push(run);
     while (this.#finished.length > this.#options.retainPipelines) {
-      const old = this.#finished.shift() as PipelineRun;
-      this.#runs.delete(old.id);
-      this.#deps.registry.remove(old.workerIds);
-      this.#deps.logs.forgetWorkers(old.workerIds);
-      this.#deps.logs.forgetBuild(old.id);
+      this.#forget(this.#finished.shift() as PipelineRun);
     }
+  }
+
+  /** Drops a finished pipeline from memory (its journal, if still stored, serves it). */
+  #forget(run: PipelineRun): void {
+    this.#runs.delete(run.id);
+    this.#deps.registry.remove(run.workerIds);
+    this.#deps.logs.forgetWorkers(run.workerIds);
+    this.#deps.logs.forgetBuild(run.id);
   }
 }

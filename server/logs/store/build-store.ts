@@ -24,6 +24,7 @@ export class BuildStore {
   readonly #logger: Logger;
   readonly #journals = new Map<string, BuildJournal>();
   readonly #listeners = new Set<(journal: BuildJournal) => void>();
+  readonly #removedListeners = new Set<(journal: BuildJournal) => void>();
 
   constructor(dataDir: string, logger: Logger) {
     this.dataDir = dataDir;
@@ -54,7 +55,7 @@ export class BuildStore {
                 reason: damage.reason,
                 bytesRemoved: damage.bytesRemoved,
                 savedAs: damage.savedAs,
-                recordsKept: state.records,
+                recordsKept: damage.recordsKept,
               }),
           },
         );
@@ -107,9 +108,16 @@ export class BuildStore {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Called when retention has removed a build, so memory forgets it too. */
+  onRemoved(listener: (journal: Journal) => void): () => void {
+    this.#removedListeners.add(listener);
+    return () => this.#removedListeners.delete(listener);
+  }
+
   async remove(journal: BuildJournal): Promise<void> {
     this.#journals.delete(journal.key);
     await journal.remove();
+    for (const listener of this.#removedListeners) listener(journal);
   }
 
   /** Closes every journal still open, e.g. at shutdown. */

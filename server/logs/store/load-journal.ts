@@ -11,6 +11,8 @@ export interface JournalDamage extends ScanDamage {
   bytesRemoved: number;
   /** Where the cut-off bytes were kept, for a post-mortem. */
   savedAs: string;
+  /** Whole records before the damage, all kept. */
+  recordsKept: number;
 }
 
 export interface LoadOptions {
@@ -76,7 +78,12 @@ export async function loadJournal(
       createWriteStream(savedAs),
     );
     await truncate(journalPath, found.offset);
-    options.onDamage({ ...found, bytesRemoved: size - found.offset, savedAs });
+    options.onDamage({
+      ...found,
+      bytesRemoved: size - found.offset,
+      savedAs,
+      recordsKept: state.records,
+    });
   }
   return { state, summary: undefined };
 }

@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { createReadStream } from "node:fs";
+import readline from "node:readline";
+
+interface LogRecord {
+  kind: "log";
+  workerId: string;
+  sequence: number;
+  line: string;
+}
+interface StatusRecord {
+  kind: "status";
+  pipelineId: string;
+  sequence: number;
+  status: string;
+  message: string;
+}
+
+/** What the reference Otto-handler wrote to its --out file, grouped, in file order. */
+export interface Delivered {
+  /** Per worker: its sequences and lines, in the order they were stored. */
+  logs: Map<string, { sequence: number; line: string }[]>;
+  /** Per pipeline: its status events, in the order they were stored. */
+  statuses: Map<string, { sequence: number; status: string; message: string }[]>;
+}
+
+export async function readDelivered(file: string): Promise<Delivered> {
+  const delivered: Delivered = { logs: new Map(), statuses: new Map() };
+  const lines = readline.createInterface({ input: createReadStream(file) });
+  for await (const text of lines) {
+    const record = JSON.parse(text) as LogRecord | StatusRecord;
+    if (record.kind === "log") {
+      let list = delivered.logs.get(record.workerId);
+      if (list === undefined) delivered.logs.set(record.workerId, (list = []));
+      list.push({ sequence: record.sequence, line: record.line });
+    } else {
+      let list = delivered.statuses.get(record.pipelineId);
+      if (list === undefined) delivered.statuses.set(record.pipelineId, (list = []));
+      list.push({ sequence: record.sequence, status: record.status, message: record.message });
+    }
+  }
+  return delivered;
+}
+
+/**
+ * Every worker's lines present exactly once after dedupe, and in order:
+ * the distinct sequences, in the order they were first stored, are 1..count.
+ */
+export function assertWorkerLogsComplete(
+  delivered: Delivered,
+  expected: Map<string, { count: number; lineOf?: (sequence: number) => string }>,
+): void {
+  assert.deepEqual([...delivered.logs.keys()].sort(), [...expected.keys()].sort());
+  for (const [workerId, { count, lineOf }] of expected) {
+    const seen = new Set<number>();
+    let next = 1;
+    for (const { sequence, line } of delivered.logs.get(workerId) ?? []) {
+      if (seen.has(sequence)) continue; // a duplicate: the receiver drops it
+      seen.add(sequence);
+      if (sequence !== next) {
+        assert.fail(`${workerId}: sequence ${sequence} arrived where ${next} was due`);
+      }
+      if (lineOf !== undefined) assert.equal(line, lineOf(sequence), `${workerId} #${sequence}`);
+      next++;
+    }
+    assert.equal(next - 1, count, `${workerId}: ${next - 1} of ${count} lines arrived`);
+  }
+}
+
+/** A pipeline's status events present once each, in order 1..n; returns them. */
+export function assertStatusesComplete(delivered: Delivered, pipelineId: string) {
+  const events = delivered.statuses.get(pipelineId) ?? [];
+  const distinct = events.filter(
+    (event, i) => events.findIndex((e) => e.sequence === event.sequence) === i,
+  );
+  assert.deepEqual(
+    distinct.map((e) => e.sequence),
+    distinct.map((_, i) => i + 1),
+    `${pipelineId}: status events in order with no gap`,
+  );
+  return distinct;
+}
