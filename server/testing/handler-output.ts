@@ -30,12 +30,12 @@ export async function readDelivered(file: string): Promise<Delivered> {
   for await (const text of lines) {
     const record = JSON.parse(text) as LogRecord | StatusRecord;
     if (record.kind === "log") {
-      let list = delivered.logs.get(record.workerId);
-      if (list === undefined) delivered.logs.set(record.workerId, (list = []));
+      const list = delivered.logs.get(record.workerId) ?? [];
+      delivered.logs.set(record.workerId, list);
       list.push({ sequence: record.sequence, line: record.line });
     } else {
-      let list = delivered.statuses.get(record.pipelineId);
-      if (list === undefined) delivered.statuses.set(record.pipelineId, (list = []));
+      const list = delivered.statuses.get(record.pipelineId) ?? [];
+      delivered.statuses.set(record.pipelineId, list);
       list.push({ sequence: record.sequence, status: record.status, message: record.message });
     }
   }
