@@ -55,6 +55,23 @@ describe("ReplayBuffer", () => {
     assert.deepEqual(first.value, { dropped: 995, index: 0 });
   });
 
+  it("accounts for every item, even those dropped while the reader handled a drop", async () => {
+    const b = new ReplayBuffer<number>(5);
+    for (let i = 0; i < 20; i++) b.append(i);
+    const reader = b.read();
+    const first = await reader.next();
+    assert.deepEqual(first.value, { dropped: 15, index: 0 });
+    // The reader is busy (say, reading those 15 from disk) while 10 more arrive.
+    for (let i = 20; i < 30; i++) b.append(i);
+    b.close();
+    const rest = await collect(reader);
+    assert.deepEqual(rest[0], { dropped: 10, index: 15 });
+    assert.deepEqual(
+      rest.slice(1).map((r) => ("item" in r ? r.item : -1)),
+      [25, 26, 27, 28, 29],
+    );
+  });
+
   it("stops a follower when its signal aborts", async () => {
     const b = new ReplayBuffer<number>();
     const controller = new AbortController();

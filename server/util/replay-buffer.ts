@@ -76,8 +76,10 @@ export class ReplayBuffer<T> {
     for (;;) {
       if (signal?.aborted) return;
       if (cursor < this.#start) {
-        yield { dropped: this.#start - cursor, index: cursor };
-        cursor = this.#start;
+        // Counted now: more may drop while the reader handles this, and is reported next.
+        const dropped = this.#start - cursor;
+        yield { dropped, index: cursor };
+        cursor += dropped;
         continue;
       }
       if (cursor < this.#end) {
