@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { promisify } from "node:util";
+import { PipelineStatus } from "../../../gen/ottoscaler/v1/pipeline_pb.js";
+import { startHandler } from "../../dev/otto-handler/handler-process.ts";
+import { type ControllerProcess, startController } from "../../testing/controller-process.ts";
+import { assertWorkerLogsComplete, readDelivered } from "../../testing/handler-output.ts";
+import { collect } from "../../testing/test-server.ts";
+
+const lines = 3000;
+
+async function runPipeline(controller: ControllerProcess, pipelineId: string) {
+  const events = await collect(
+    controller.ottoscaler.executePipeline({
+      pipelineId,
+      stages: [{ id: "emit", workers: 2, command: [`seq -f "line %.0f" 1 ${lines}`] }],
+    }),
+  );
+  assert.equal(events.at(-1)?.status, PipelineStatus.SUCCEEDED);
+  return events;
+}
+
+/** Polls the status RPC until `done` holds for the one destination. */
+async function statusWhen(
+  controller: ControllerProcess,
+  done: (s: NonNullable<Awaited<ReturnType<typeof destination>>>) => boolean,
+) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const status = await destination(controller);
+    if (status !== undefined && done(status)) return status;
+    if (Date.now() > deadline) assert.fail(`condition not reached: ${JSON.stringify(status)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function destination(controller: ControllerProcess) {
+  return (await controller.logStreaming.getLogForwardingStatus({})).destinations[0];
+}
+
+const expected = (pipelineId: string) =>
+  new Map(
+    [0, 1].map((w) => [
+      `${pipelineId}.emit.a1.w${w}`,
+      { count: lines, lineOf: (s: number) => `line ${s}` },
+    ]),
+  );
+
+describe("the Otto-handler destination", { concurrency: 1 }, () => {
+  it("sends over TLS trusting a given CA, with a bearer token; a wrong token is retried, not skipped", async (t) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "ottoscaler-tls-"));
+    const [cert, key] = [path.join(dir, "cert.pem"), path.join(dir, "key.pem")];
+    await promisify(execFile)("openssl", [
+      ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"],
+      ...["-keyout", key, "-out", cert, "-subj", "/CN=localhost"],
+      ...["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+    ]);
+    const out = path.join(dir, "out.jsonl");
+    const tls = ["--tls-cert", cert, "--tls-key", key, "--token", "s3cret"];
+    await using handler = await startHandler(["--out", out, ...tls]);
+    const env = {
+      OTTOSCALER_DATA_DIR: path.join(dir, "data"),
+      OTTO_HANDLER_URL: `https://127.0.0.1:${handler.port}`,
+      OTTO_HANDLER_CA_FILE: cert,
+      OTTO_HANDLER_MAX_BACKOFF_MS: "500",
+    };
+    const wrong = await startController({ ...env, OTTO_HANDLER_TOKEN: "wrong" });
+    t.after(() => wrong.stop("SIGKILL"));
+    await runPipeline(wrong, "tls");
+    const refused = await statusWhen(wrong, (s) => s.failedAttempts >= 2n);
+    assert.match(refused.lastError, /^Unauthenticated/);
+    assert.equal(refused.rejectedEntries, 0n, "an auth failure is not a reason to skip data");
+    assert.ok(refused.lagEntries > 0n);
+    await wrong.stop("SIGTERM");
+    // The right token: everything the first controller recorded goes through, from the cursor.
+    const right = await startController({ ...env, OTTO_HANDLER_TOKEN: "s3cret" });
+    t.after(() => right.stop("SIGKILL"));
+    await statusWhen(right, (s) => s.lagEntries === 0n && s.acknowledgedEntriesTotal > 0n);
+    assertWorkerLogsComplete(await readDelivered(out), expected("tls"));
+  });
+
+  it("logs, counts and skips a batch Otto-handler rejects as invalid, and delivers the rest", async (t) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "ottoscaler-reject-"));
+    const out = path.join(dir, "out.jsonl");
+    await using handler = await startHandler(["--out", out, "--reject-line", "^line 1500$"]);
+    const controller = await startController({
+      OTTOSCALER_DATA_DIR: path.join(dir, "data"),
+      OTTO_HANDLER_URL: `http://127.0.0.1:${handler.port}`,
+      OTTO_HANDLER_BATCH_ENTRIES: "100",
+    });
+    t.after(() => controller.stop("SIGKILL"));
+    const events = await runPipeline(controller, "reject");
+    const status = await statusWhen(controller, (s) => s.lagEntries === 0n);
+    // Both workers print "line 1500": one or two batches of 100 are rejected.
+    assert.ok(status.rejectedBatches >= 1n && status.rejectedBatches <= 2n);
+    assert.equal(status.rejectedEntries, status.rejectedBatches * 100n);
+    assert.ok(controller.logs.some((l) => l.event === "forwardingRejected" && l.level === 50));
+    const delivered = await readDelivered(out);
+    const arrived = [...delivered.logs.values()].reduce((n, list) => n + list.length, 0);
+    const statuses = delivered.statuses.get("reject")?.length ?? 0;
+    assert.equal(
+      BigInt(arrived + statuses) + status.rejectedEntries,
+      BigInt(2 * lines + events.length),
+      "everything not in a rejected batch arrived",
+    );
+    for (const list of delivered.logs.values()) {
+      assert.ok(!list.some((e) => e.line === "line 1500"), "the rejected line is not there");
+    }
+  });
+
+  it("completes delivery through partial acknowledgements and UNAVAILABLE answers", async (t) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "ottoscaler-partial-"));
+    const out = path.join(dir, "out.jsonl");
+    const faults = ["--max-store", "37", "--fail-every", "3"];
+    await using handler = await startHandler(["--out", out, ...faults]);
+    const controller = await startController({
+      OTTOSCALER_DATA_DIR: path.join(dir, "data"),
+      OTTO_HANDLER_URL: `http://127.0.0.1:${handler.port}`,
+      OTTO_HANDLER_MAX_BACKOFF_MS: "200",
+    });
+    t.after(() => controller.stop("SIGKILL"));
+    await runPipeline(controller, "partial");
+    const status = await statusWhen(controller, (s) => s.lagEntries === 0n);
+    assert.ok(status.failedAttempts > 0n, "UNAVAILABLE answers were retried");
+    assert.match(status.lastError, /^Unavailable/);
+    assertWorkerLogsComplete(await readDelivered(out), expected("partial"));
+  });
+});
