@@ -122,6 +122,8 @@ export function createApp(
     shutdown(reason = "server shutting down") {
       shutdown ??= (async () => {
         stopping.abort(reason);
+        // Before the pipelines end: their workers (e.g. Jobs) keep running instead of being stopped.
+        executor.leaveWorkersRunning?.();
         await Promise.all([engine.shutdown(reason), tasks.shutdown(reason)]);
         await executor.close();
         logs.close();
