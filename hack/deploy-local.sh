@@ -65,8 +65,12 @@ even once a rollout has stopped it):
 
 then try:
 
-  npx ottoctl run examples/full.yaml                    # Connect (JSON); or --protocol grpc|grpc-web
-  npx ottoctl logs --pipeline ID                        # every worker line of that pipeline
-  kubectl -n $NAMESPACE get jobs -w                     # the workers, as Jobs
-  kubectl -n $NAMESPACE logs -f deployment/ottoscaler   # the controller's JSON log
+  npx ottoctl run examples/full.yaml
+  npx ottoctl --protocol grpc run examples/full.yaml
+  npx ottoctl logs --pipeline ID
+
+and watch the workers come and go as Jobs, and the controller's JSON log:
+
+  kubectl -n $NAMESPACE get jobs -w
+  kubectl -n $NAMESPACE logs -f deployment/ottoscaler
 EOF
