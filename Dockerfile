@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# The Ottoscaler controller image. Deploy it with manifests/ (kubectl apply -k manifests/).
+# The Ottoscaler controller image. Deploy it with manifests/base (through an overlay that names
+# your registry: see manifests/README.md).
 #   docker build -t ottoscaler:dev .
 # Without Docker (the local cluster of hack/cluster-up.sh): hack/build-image.sh builds the same
 # image (node 24, production node_modules, server/ gen/ package*.json, uid 65532) and imports it.
@@ -22,9 +23,10 @@ COPY --from=build /app/node_modules ./node_modules
 COPY package.json package-lock.json ./
 COPY gen ./gen
 COPY server ./server
-# Not root; the same numeric id as manifests/deployment.yaml (runAsNonRoot needs a number).
+# Not root; the same numeric id as manifests/base/deployment.yaml (runAsNonRoot needs a number).
 USER 65532:65532
 EXPOSE 9090
-# Node as PID 1 handles SIGTERM itself (server/main.ts): it stops accepting, ends pipelines,
-# deletes their Jobs and exits. The base image's entrypoint execs this command.
+# Node as PID 1 handles SIGTERM itself (server/main.ts): it stops accepting, ends its streams,
+# leaves its worker Jobs running (the next controller deletes them) and exits. The base image's
+# entrypoint execs this command.
 CMD ["node", "server/main.ts"]

@@ -14,7 +14,8 @@
 # It is written as a docker-archive tar of three layers (runtime, dependencies, app), each cached
 # under $OTTOSCALER_IMAGE_CACHE: after a source change only the small app layer is rebuilt, and an
 # image containerd already holds is not imported again. Pods already running keep their old
-# image: `kubectl -n ottoscaler rollout restart deployment/ottoscaler` picks up a new one.
+# image: `kubectl -n ottoscaler-system rollout restart deployment/ottoscaler` picks up a new one
+# (`npm run deploy:local` does that for you).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # The cluster's paths and lock (K8S_HOME, CONTAINERD_SOCK, ctr_k8s, cluster_lock); keep our PATH.

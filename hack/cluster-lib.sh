@@ -7,7 +7,9 @@
 #   bin/                    kube-* binaries, kubectl, static pause
 #   images/                 busybox.tar and pause.tar (docker-archive, imported on every start)
 #   pki/ *.kubeconfig       CA, component certs and kubeconfigs (made once, reused)
-#   state/                  etcd data, containerd root, kubelet root, CNI (wiped on every start)
+#   state/                  etcd data, containerd root, kubelet root, CNI, audit/audit.log
+#                           (wiped on every start)
+#   audit-policy.yaml       what kube-apiserver audits: Job creations and deletions
 #   pids/NAME.pid           "PID STARTTIME" of every process we started; down kills only these
 #   logs/                   one log per component, plus build logs
 #   lock                    flock(1) file serialising all hack/cluster-*.sh runs
@@ -139,23 +141,67 @@ node_ip() { cat "$STATE/node-ip"; }
 # open watch connections to drain: give it a few seconds, then SIGKILL (etcd holds all state).
 APISERVER_STOP_GRACE=3
 
-# start_apiserver: also used by cluster-apiserver.sh to restart it on the same etcd.
+# The API server's audit log: who created and deleted which Job, one JSON event per line. Tests
+# read it to prove that worker Jobs were created by the controller's service account (a Job's
+# managedFields name only the client's user agent, which any client can set). It lives under
+# $STATE, so every fresh cluster starts an empty one; an apiserver restart appends to it.
+AUDIT_POLICY=$K8S_HOME/audit-policy.yaml
+AUDIT_LOG=$STATE/audit/audit.log
+
+audit_policy() {
+  cat <<'EOF'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+# One event per request, once its response is known (the response code included).
+omitStages: [RequestReceived, ResponseStarted]
+rules:
+  - level: Metadata
+    verbs: [create, delete, deletecollection]
+    resources:
+      - group: batch
+        resources: [jobs]
+  - level: None
+EOF
+}
+
+# apiserver_args: sets APISERVER_ARGS, the kube-apiserver command line (cluster-up.sh compares it
+# with a running one's to tell whether that one must be restarted with today's flags).
 # It listens on all addresses and advertises the node IP: pods reach `kubernetes.default`
 # (10.96.0.1:443) through kube-proxy's DNAT to NODE_IP:6443.
+apiserver_args() {
+  APISERVER_ARGS=("$BIN/kube-apiserver"
+    --etcd-servers=http://127.0.0.1:2379
+    --bind-address=0.0.0.0 --advertise-address="$(node_ip)" --secure-port=6443 --insecure-port=0
+    --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key"
+    --client-ca-file="$PKI/ca.crt"
+    --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key"
+    --service-account-issuer=https://kubernetes.default.svc.cluster.local
+    --service-cluster-ip-range="$SERVICE_CIDR"
+    --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction
+    --kubelet-client-certificate="$PKI/apiserver-kubelet-client.crt"
+    --kubelet-client-key="$PKI/apiserver-kubelet-client.key"
+    --kubelet-preferred-address-types=InternalIP,Hostname
+    --audit-policy-file="$AUDIT_POLICY" --audit-log-path="$AUDIT_LOG"
+    --audit-log-maxsize=100 --audit-log-maxbackup=1
+    --allow-privileged=true --profiling=false --feature-gates="$FEATURE_GATES" --v=1)
+}
+
+# start_apiserver: also used by cluster-apiserver.sh to restart it on the same etcd.
 start_apiserver() {
-  start_bg kube-apiserver "$BIN/kube-apiserver" \
-    --etcd-servers=http://127.0.0.1:2379 \
-    --bind-address=0.0.0.0 --advertise-address="$(node_ip)" --secure-port=6443 --insecure-port=0 \
-    --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" \
-    --client-ca-file="$PKI/ca.crt" \
-    --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
-    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
-    --service-cluster-ip-range="$SERVICE_CIDR" \
-    --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction \
-    --kubelet-client-certificate="$PKI/apiserver-kubelet-client.crt" \
-    --kubelet-client-key="$PKI/apiserver-kubelet-client.key" \
-    --kubelet-preferred-address-types=InternalIP,Hostname \
-    --allow-privileged=true --profiling=false --feature-gates="$FEATURE_GATES" --v=1
+  audit_policy >"$AUDIT_POLICY"
+  mkdir -p "$(dirname "$AUDIT_LOG")"
+  apiserver_args
+  start_bg kube-apiserver "${APISERVER_ARGS[@]}"
+}
+
+# apiserver_current: the running kube-apiserver has today's command line and audit policy (the
+# policy file is read at start only).
+apiserver_current() {
+  local pid
+  pid=$(pid_of kube-apiserver) || return 1
+  apiserver_args
+  [ "$(tr '\0' '\n' <"/proc/$pid/cmdline")" = "$(printf '%s\n' "${APISERVER_ARGS[@]}")" ] &&
+    [ "$(cat "$AUDIT_POLICY" 2>/dev/null)" = "$(audit_policy)" ]
 }
 
 # print_env: the two eval-able lines, on the real stdout (fd 3 in cluster-up.sh).

@@ -8,7 +8,9 @@
 # stdout carries exactly two lines, everything else goes to stderr:
 #   export KUBECONFIG=$K8S_HOME/kubeconfig            (cluster-admin)
 #   export OTTOSCALER_TEST_IMAGE=docker.io/local/busybox:1
-# The test image exists only in the node's containerd: use imagePullPolicy Never or IfNotPresent.
+# The test image exists only in the node's containerd (also as busybox:latest and busybox:1.36,
+# the names the examples and the default image use): use imagePullPolicy Never or IfNotPresent.
+# kube-apiserver writes an audit log of Job creations and deletions to $K8S_HOME/state/audit/.
 #
 # - First run builds the binaries and images (hack/cluster-build.sh, ~5 min, cached in
 #   $K8S_HOME, default ~/.cache/ottoscaler-k8s); later starts take ~15 s.
@@ -31,6 +33,16 @@ exec 3>&1 1>&2
 require_root
 cluster_lock
 
+# There is no registry: the local busybox also answers to the names the examples and the
+# default image use (`image: busybox` is docker.io/library/busybox:latest), so
+# `ottoctl run examples/full.yaml` runs on this cluster unchanged. Idempotent.
+tag_busybox() {
+  local name
+  for name in docker.io/library/busybox:latest docker.io/library/busybox:1.36; do
+    ctr_k8s images tag --force "$BUSYBOX_IMAGE" "$name" >/dev/null
+  done
+}
+
 all_running() {
   local c
   for c in "${COMPONENTS[@]}"; do is_running "$c" || return 1; done
@@ -49,7 +61,16 @@ if any_recorded; then
       waitfor kube-apiserver 60 apiserver_ready || true
     fi
   fi
+  if all_running && ! apiserver_current; then
+    # Started by an older version of these scripts (e.g. without the audit log): same etcd,
+    # today's flags.
+    log "kube-apiserver runs with other flags than today's: restarting it"
+    stop_component kube-apiserver "$APISERVER_STOP_GRACE"
+    start_apiserver
+    waitfor kube-apiserver 60 apiserver_ready || true
+  fi
   if all_running && apiserver_ready && waitfor "node Ready" 30 node_ready && default_sa_token; then
+    tag_busybox
     log "cluster already up ($K8S_HOME)"
     print_env >&3
     exit 0
@@ -186,6 +207,7 @@ start_apiserver
 waitfor containerd 30 ctr_k8s version
 ctr_k8s images import "$IMAGES/pause.tar" >/dev/null
 ctr_k8s images import "$IMAGES/busybox.tar" >/dev/null
+tag_busybox
 log "images imported: $(ctr_k8s images ls -q | grep -v '^sha256:' | tr '\n' ' ')"
 
 waitfor kube-apiserver 60 apiserver_ready

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Give a developer a namespace of their own, `ottoscaler-NAME`, with the controller's
-# ServiceAccount, Role and RoleBinding (the very files of manifests/rbac/), and a kubeconfig that
+# ServiceAccount, Role and RoleBinding (the very files of manifests/base/rbac/), and a kubeconfig that
 # acts as that ServiceAccount: a controller run from a checkout (`npm start`) then has exactly the
 # permissions the deployed one has, in that namespace only.
 #
@@ -42,12 +42,12 @@ retry() {
   return 1
 }
 
-# An overlay made on the fly: manifests/rbac's files in namespace $ns, with the namespace itself
+# An overlay made on the fly: manifests/base/rbac's files in namespace $ns, with the namespace itself
 # and a token Secret for the ServiceAccount (1.24+ no longer makes one on its own).
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cp "$ROOT"/manifests/rbac/serviceaccount.yaml "$ROOT"/manifests/rbac/role.yaml \
-  "$ROOT"/manifests/rbac/rolebinding.yaml "$tmp/"
+cp "$ROOT"/manifests/base/rbac/serviceaccount.yaml "$ROOT"/manifests/base/rbac/role.yaml \
+  "$ROOT"/manifests/base/rbac/rolebinding.yaml "$tmp/"
 cat >"$tmp/namespace.yaml" <<EOF
 apiVersion: v1
 kind: Namespace
@@ -108,7 +108,7 @@ else
 fi
 
 cat <<EOF
-# Namespace $ns: ServiceAccount $sa, Role ottoscaler, RoleBinding ottoscaler (manifests/rbac).
+# Namespace $ns: ServiceAccount $sa, Role ottoscaler, RoleBinding ottoscaler (manifests/base/rbac).
 # Run the controller against it with the ServiceAccount's permissions, then: npm start
 export KUBECONFIG=$(printf '%q' "$out")
 export OTTOSCALER_EXECUTOR=kubernetes

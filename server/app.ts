@@ -167,6 +167,8 @@ export function createApp(
       shutdown ??= (async () => {
         stopping.abort(reason);
         clearInterval(retentionTimer);
+        // Before the pipelines end: their workers (e.g. Jobs) keep running instead of being stopped.
+        executor.leaveWorkersRunning?.();
         await Promise.all([engine.shutdown(reason), tasks.shutdown(reason)]);
         await executor.close();
         logs.close();

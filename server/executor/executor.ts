@@ -70,6 +70,12 @@ export interface Executor {
   /** Makes a directory the workers of one owner share; undefined if the executor has none. */
   createWorkspace(owner: string): Promise<string | undefined>;
   removeWorkspace(workspace: string): Promise<void>;
-  /** Stops every worker still running and releases resources. */
+  /**
+   * Shutdown is coming: stopping a worker, or closing, from now on leaves it running where it is
+   * (for another controller to deal with) instead of stopping it. Only executors whose workers
+   * can outlive the server have this.
+   */
+  leaveWorkersRunning?(): void;
+  /** Stops every worker still running (unless told to leave them) and releases resources. */
   close(): Promise<void>;
 }

@@ -31,6 +31,10 @@ export const messages = {
     en: "🧹 deleted a job left by an earlier controller",
     ko: "🧹 이전 컨트롤러가 남긴 잡을 삭제했습니다",
   },
+  workersLeftRunning: {
+    en: "🚧 left worker jobs running; the next controller deletes them at start-up",
+    ko: "🚧 워커 잡을 실행 중인 채로 둡니다; 다음 컨트롤러가 시작할 때 삭제합니다",
+  },
   jobCreated: { en: "🚢 job created", ko: "🚢 잡 생성" },
   jobDeleteFailed: { en: "⚠️ could not delete job", ko: "⚠️ 잡을 삭제하지 못했습니다" },
   podStuck: { en: "⏳ worker pod is stuck", ko: "⏳ 워커 파드가 멈춰 있습니다" },

@@ -19,6 +19,8 @@ export class PodWatch implements AsyncDisposable {
   maxRunning = 0;
   /** Real container run times, as the kubelet reported them, per pod. */
   readonly runs = new Map<string, { start: number; end: number; labels: Record<string, string> }>();
+  /** Each pod's controlling owner, as "Kind/name" (a worker pod's is its Job). */
+  readonly owners = new Map<string, string>();
   readonly changed = new Waiter();
   readonly #informer;
 
@@ -36,6 +38,8 @@ export class PodWatch implements AsyncDisposable {
       const name = pod.metadata?.name ?? "";
       const phase = deleted ? "Deleted" : (pod.status?.phase ?? "Unknown");
       this.samples.push({ at: Date.now(), name, phase, labels: pod.metadata?.labels ?? {} });
+      const owner = pod.metadata?.ownerReferences?.find((o) => o.controller === true);
+      if (owner !== undefined) this.owners.set(name, `${owner.kind}/${owner.name}`);
       if (phase === "Running") {
         this.running.add(name);
         this.everRunning.add(name);

@@ -71,6 +71,9 @@ export class KubernetesExecutor implements Executor {
   #pods: RunningInformer<V1Pod> | undefined;
   #jobs: RunningInformer<V1Job> | undefined;
   #resync: NodeJS.Timeout | undefined;
+  /** Set at shutdown: workers are let go, their Jobs left running (see leaveWorkersRunning). */
+  #leaving = false;
+  readonly #left: string[] = [];
 
   constructor(clients: KubernetesClients, options: KubernetesExecutorOptions, logger: Logger) {
     this.#clients = clients;
@@ -143,6 +146,7 @@ export class KubernetesExecutor implements Executor {
     signal: AbortSignal,
   ): Promise<WorkerOutcome> {
     if (signal.aborted) return { phase: "stopped", reason: abortReason(signal) };
+    if (this.#leaving) return { phase: "stopped", reason: "controller shutting down" };
     const jobName = jobNameFor(spec.workerId);
     const job = createJobSpec(spec, {
       namespace: this.#options.namespace,
@@ -175,22 +179,51 @@ export class KubernetesExecutor implements Executor {
       this.#live.set(jobName, worker);
       const stop = () => {
         if (worker.finishing || worker.removing !== undefined) return;
-        this.#remove(worker, { phase: "stopped", reason: abortReason(signal) });
+        if (this.#leaving) this.#leave(worker, abortReason(signal));
+        else this.#remove(worker, { phase: "stopped", reason: abortReason(signal) });
       };
       signal.addEventListener("abort", stop, { once: true });
+      // Aborted while its Job was being created: the listener came too late to hear it.
+      if (signal.aborted) stop();
       this.#queue.add(jobName);
     });
+  }
+
+  /**
+   * The controller is shutting down: from now on a worker that is stopped (its signal aborts) or
+   * still running at close() is let go, its Job left running rather than deleted, and no new Job
+   * is made. A controller that stops (a rollout, a node drain) thus never kills the work in
+   * flight; the next controller's start-up deletes those Jobs as orphans of an earlier process.
+   */
+  leaveWorkersRunning(): void {
+    this.#leaving = true;
   }
 
   async close(): Promise<void> {
     clearInterval(this.#resync);
     const pending = [...this.#live.values()];
     for (const worker of pending) {
-      if (worker.removing === undefined && !worker.finishing) {
-        this.#remove(worker, { phase: "stopped", reason: "executor closing" });
-      }
+      if (worker.removing !== undefined || worker.finishing) continue;
+      if (this.#leaving) this.#leave(worker, "executor closing");
+      else this.#remove(worker, { phase: "stopped", reason: "executor closing" });
+    }
+    if (this.#left.length > 0) {
+      this.#logger.info("workersLeftRunning", {
+        namespace: this.#options.namespace,
+        jobs: this.#left,
+        count: this.#left.length,
+      });
     }
     await Promise.allSettled([this.#pods?.stop(), this.#jobs?.stop()]);
+  }
+
+  /** Stops following a worker and reports it stopped, leaving its Job (and pod) as they are. */
+  #leave(worker: LiveWorker, reason: string): void {
+    worker.finishing = true;
+    clearTimeout(worker.stuckTimer);
+    worker.logs?.close();
+    this.#left.push(worker.jobName);
+    this.#resolve(worker, { phase: "stopped", reason: `${reason}; its Job is left running` });
   }
 
   #podsOf(jobName: string): V1Pod[] {

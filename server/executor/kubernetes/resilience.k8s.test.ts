@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import path from "node:path";
+import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { type PipelineProgress, PipelineStatus } from "../../../gen/ottoscaler/v1/pipeline_pb.js";
 import { createClients, loadKubeConfig } from "../../k8s/client.ts";
-import { silentLogger } from "../../observability/logger.ts";
+import { createLogger, silentLogger } from "../../observability/logger.ts";
 import {
   clusterExecutorOptions,
+  clusterTestEnv,
   createTestNamespace,
   deleteNamespace,
   kubectl,
@@ -15,13 +17,24 @@ import {
   startClusterServer,
   testImage,
 } from "../../testing/cluster.ts";
-import { collect } from "../../testing/test-server.ts";
+import { collect, startTestServer } from "../../testing/test-server.ts";
 import { defaultResources } from "../executor.ts";
 import { createJobSpec } from "./job-spec.ts";
 import { KubernetesExecutor } from "./kubernetes-executor.ts";
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, "../../..");
+
+/** A logger whose JSON lines the test can read, as the controller writes them to stdout. */
+function capturedLogger() {
+  const out = new PassThrough();
+  const lines: Record<string, unknown>[] = [];
+  out.on("data", (chunk: Buffer) => {
+    for (const l of chunk.toString().split("\n")) if (l.trim()) lines.push(JSON.parse(l));
+  });
+  const logger = createLogger({ level: "debug", destination: out });
+  return { logger, events: (name: string) => lines.filter((l) => l.event === name) };
+}
 
 function stageStatus(events: PipelineProgress[], stageId: string): PipelineStatus | undefined {
   return events.filter((e) => e.stageId === stageId).at(-1)?.status;
@@ -120,6 +133,62 @@ describe("the Kubernetes executor when things go wrong", { skip: skipUnlessClust
         ["job.batch/not-ours"],
         "only the job Ottoscaler did not label is left",
       );
+    } finally {
+      await deleteNamespace(namespace);
+    }
+  });
+
+  it("leaves a running worker's Job alone at shutdown, says so, and the next controller deletes it at start-up", async () => {
+    const namespace = await createTestNamespace("otto-leave");
+    try {
+      const clients = createClients(loadKubeConfig());
+      const options = clusterExecutorOptions(namespace);
+      const first = capturedLogger();
+      const executor = new KubernetesExecutor(clients, options, first.logger);
+      await executor.start();
+      const t = await startTestServer(
+        { ...clusterTestEnv, OTTOSCALER_DEFAULT_IMAGE: testImage() },
+        { executor },
+      );
+      const events: PipelineProgress[] = [];
+      let shutdown: PromiseLike<void> | undefined;
+      for await (const event of t.clients("grpc").ottoscaler.executePipeline({
+        pipelineId: "left-running",
+        stages: [{ id: "sleeper", command: ["echo started; sleep 300"] }],
+      })) {
+        events.push(event);
+        if (shutdown === undefined && event.status === PipelineStatus.RUNNING && event.stageId) {
+          shutdown = t[Symbol.asyncDispose]();
+        }
+      }
+      await shutdown;
+      // The stream ended with the pipeline's end, as at every shutdown.
+      assert.equal(events.at(-1)?.status, PipelineStatus.CANCELLED);
+      const [left] = first.events("workersLeftRunning");
+      assert.deepEqual(left?.jobs, ["left-running-sleeper-a1-w0"]);
+      assert.equal(left?.namespace, namespace);
+      // Still there, its pod still running, after the controller has gone.
+      const phase = await kubectl(
+        "get",
+        "pods",
+        "-n",
+        namespace,
+        "-l",
+        "job-name=left-running-sleeper-a1-w0",
+        "-o",
+        "jsonpath={.items[*].status.phase}",
+      );
+      assert.equal(phase, "Running");
+
+      const next = capturedLogger();
+      const successor = new KubernetesExecutor(clients, options, next.logger);
+      await successor.start();
+      await successor.close();
+      assert.deepEqual(
+        next.events("orphanJobDeleted").map((e) => e.job),
+        ["left-running-sleeper-a1-w0"],
+      );
+      assert.equal((await kubectl("get", "jobs", "-n", namespace, "-o", "name")).trim(), "");
     } finally {
       await deleteNamespace(namespace);
     }

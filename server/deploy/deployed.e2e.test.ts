@@ -1,0 +1,442 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { createClient } from "@connectrpc/connect";
+import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
+import {
+  type BuildLogEntry,
+  LogStreamingService,
+} from "../../gen/ottoscaler/v1/log_streaming_pb.js";
+import { OttoscalerService } from "../../gen/ottoscaler/v1/ottoscaler_pb.js";
+import { type PipelineProgress, PipelineStatus } from "../../gen/ottoscaler/v1/pipeline_pb.js";
+import { jobNameFor } from "../executor/kubernetes/job-name.ts";
+import { labels } from "../k8s/labels.ts";
+import { type AuditEvent, jobEvents, waitForAudit } from "../testing/audit-log.ts";
+import { assertPermissions, permissionMatrix } from "../testing/can-i.ts";
+import { kubectl } from "../testing/cluster.ts";
+import {
+  type ControllerPod,
+  controllerAccount,
+  controllerNamespace,
+  controllerPod,
+  controllerSelector,
+  curl,
+  type Deployed,
+  deployLocal,
+  ottoctl,
+  parseLogLines,
+  skipUnlessE2e,
+} from "../testing/deployment.ts";
+import { builtImageId } from "../testing/image.ts";
+import { PodWatch } from "../testing/pod-watch.ts";
+import { PortForward } from "../testing/port-forward.ts";
+import { collect, createTransport, protocols } from "../testing/test-server.ts";
+
+const namespace = controllerNamespace;
+
+/**
+ * What the kubelet appends to a followed log when the container is removed under it (a
+ * Recreate rollout or a deleted pod): the follower's words, not the controller's.
+ */
+const containerGone =
+  /^rpc error: code = NotFound desc = an error occurred when try to find container "\w+": not found\n?$/m;
+
+/** `kubectl logs -f` of one pod: everything it has written, until its container ends. */
+class FollowedLog implements AsyncDisposable {
+  #text = "";
+  get text(): string {
+    return this.#text.replace(containerGone, "");
+  }
+  readonly ended: Promise<void>;
+  readonly #child;
+  readonly #listeners = new Set<() => void>();
+
+  constructor(pod: string) {
+    this.#child = spawn("kubectl", ["logs", "-f", "-n", namespace, pod], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.#child.stdout.on("data", (c: Buffer) => {
+      this.#text += c.toString();
+      for (const l of this.#listeners) l();
+    });
+    this.ended = new Promise((resolve) => this.#child.once("exit", () => resolve()));
+  }
+
+  /** Resolves once `pattern` has appeared; fails after `timeoutMs`. */
+  until(pattern: RegExp, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!pattern.test(this.text)) return;
+        this.#listeners.delete(check);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#listeners.delete(check);
+        reject(new Error(`${pattern} not in the log after ${timeoutMs} ms:\n${this.text}`));
+      }, timeoutMs);
+      this.#listeners.add(check);
+      check();
+    });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#child.kill();
+    await this.ended;
+  }
+}
+
+/** `promise`, or a rejection after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Every line each worker of examples/full.yaml prints, by stage and worker index. */
+function fullYamlLines(pipelineId: string): Map<string, string[]> {
+  const shard = (k: number) => {
+    const cases = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].filter((n) => n % 3 === k);
+    return [...cases.map((n) => `ok case-${n + 1}`), `shard ${k} of 3: ${cases.length} passed`];
+  };
+  return new Map([
+    ["checkout/0", ["checked out 2 source files and 12 test cases"]],
+    ["lint/0", ["lint ok: src/greet.sh", "lint ok: src/math.sh"]],
+    ["unit-test/0", shard(0)],
+    ["unit-test/1", shard(1)],
+    ["unit-test/2", shard(2)],
+    ["build/0", ["built dist/app.sh version 1.4.2 (5 lines)"]],
+    ["integration-test/0", ["integration: 20 + 22 = 42; hello, ottoscaler"]],
+    ["publish/0", [`published app-${pipelineId}.sh (59 bytes)`]],
+  ]);
+}
+
+/** The lines of each worker of each stage's last attempt, keyed "stage/index". */
+function linesByWorker(entries: BuildLogEntry[]): Map<string, string[]> {
+  const last = new Map<string, number>();
+  for (const e of entries) last.set(e.stageId, Math.max(last.get(e.stageId) ?? 0, e.attempt));
+  const out = new Map<string, string[]>();
+  for (const e of entries) {
+    if (e.attempt !== last.get(e.stageId)) continue;
+    const index = /\.w(\d+)$/.exec(e.entry?.workerId ?? "")?.[1] ?? "?";
+    const key = `${e.stageId}/${index}`;
+    out.set(key, [...(out.get(key) ?? []), e.entry?.line ?? ""]);
+  }
+  return out;
+}
+
+/** The successful creations of these Jobs, once every one of them is in the audit log. */
+function createdJobs(names: Set<string>): (events: AuditEvent[]) => AuditEvent[] | undefined {
+  return (events) => {
+    const created = jobEvents(events, "create", namespace).filter((e) =>
+      names.has(e.objectRef?.name ?? ""),
+    );
+    const seen = new Set(created.map((e) => e.objectRef?.name));
+    return [...names].every((n) => seen.has(n)) ? created : undefined;
+  };
+}
+
+describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2e }, () => {
+  let deployed: Deployed;
+  let pod: ControllerPod;
+  let pods: PodWatch;
+
+  before(async (t) => {
+    // A fresh namespace: deploy-to-Available is measured from nothing, and nothing is left over.
+    await kubectl("delete", "namespace", namespace, "--ignore-not-found", "--timeout=180s");
+    deployed = await deployLocal();
+    for (const line of deployed.stderr.split("\n")) {
+      if (/^\[deploy-local .*(built and imported|Available)/.test(line)) t.diagnostic(line);
+    }
+    t.diagnostic(`npm run deploy:local: ${deployed.seconds.toFixed(1)} s in all`);
+    pod = await controllerPod();
+    pods = await PodWatch.start(namespace);
+  });
+
+  after(async () => {
+    // The controller stays deployed: the cluster is left up for whoever comes next.
+    await pods?.[Symbol.asyncDispose]();
+  });
+
+  it("prints a port-forward to its pod and the ottoctl command to try", () => {
+    assert.ok(
+      deployed.stdout.includes(`kubectl -n ${namespace} port-forward pod/${pod.name} 9090:9090`),
+      deployed.stdout,
+    );
+    assert.match(deployed.stdout, /npx ottoctl run examples\/full\.yaml/);
+    assert.match(deployed.stdout, /^ {2}export KUBECONFIG=\S+$/m);
+  });
+
+  it("runs the image just built, never pulled, as uid 65532 on a read-only root filesystem with writable /tmp and OTTOSCALER_DATA_DIR", async () => {
+    assert.equal(pod.imageID, await builtImageId(), "the image hack/build-image.sh just built");
+    const [container] = pod.spec.containers;
+    assert.equal(container?.image, "docker.io/library/ottoscaler:dev");
+    assert.equal(container?.imagePullPolicy, "Never");
+    assert.equal(pod.spec.serviceAccountName, "ottoscaler");
+    assert.equal(container?.securityContext?.readOnlyRootFilesystem, true);
+    assert.equal(container?.securityContext?.allowPrivilegeEscalation, false);
+    // Executor and worker namespace are left for the controller to find out by itself.
+    assert.deepEqual(container?.env?.map((e) => e.name).sort(), [
+      "OTTOSCALER_DATA_DIR",
+      "OTTOSCALER_PORT",
+    ]);
+    const data = pod.spec.volumes?.find((v) => v.name === "data");
+    assert.ok(data?.emptyDir, "the data volume is an emptyDir");
+    const out = await kubectl(
+      "exec",
+      "-n",
+      namespace,
+      pod.name,
+      "--",
+      "sh",
+      "-c",
+      [
+        "id -u",
+        "cat /proc/1/cmdline | tr '\\0' ' '; echo",
+        "touch /app/x 2>/dev/null && echo app-writable || echo app-read-only",
+        "touch /tmp/x && echo tmp-writable",
+        'touch "$OTTOSCALER_DATA_DIR/x" && echo "$OTTOSCALER_DATA_DIR writable"',
+      ].join("; "),
+    );
+    assert.deepEqual(out.trim().split("\n"), [
+      "65532",
+      "node server/main.ts ",
+      "app-read-only",
+      "tmp-writable",
+      "/var/lib/ottoscaler writable",
+    ]);
+  });
+
+  it("picked the Kubernetes executor by itself and logs JSON lines with a level and a message", async () => {
+    const lines = parseLogLines(await kubectl("logs", "-n", namespace, pod.name));
+    assert.ok(lines.length > 0);
+    for (const line of lines) {
+      assert.equal(typeof line.level, "number", JSON.stringify(line));
+      assert.ok(typeof line.msg === "string" && line.msg !== "", JSON.stringify(line));
+    }
+    const listening = lines.find((l) => l.event === "serverListening");
+    assert.equal(listening?.executor, "kubernetes");
+    assert.ok(lines.some((l) => l.event === "serverReady"));
+  });
+
+  it("answers /healthz, /readyz, GetWorkerStatus and grpc.health.v1 through a port-forward to its pod", async () => {
+    await using pf = await PortForward.start(namespace, pod.name);
+    assert.deepEqual(await curl(`${pf.url}/healthz`), { status: 200, body: "ok\n" });
+    assert.deepEqual(await curl(`${pf.url}/readyz`), { status: 200, body: "ok\n" });
+    const status = await curl(`${pf.url}/ottoscaler.v1.OttoscalerService/GetWorkerStatus`, "{}");
+    assert.equal(status.status, 200, status.body);
+    const health = createClient(Health, createTransport("grpc", pf.url));
+    const checked = await health.check({ service: "" }, { timeoutMs: 10_000 });
+    assert.equal(checked.status, HealthCheckResponse_ServingStatus.SERVING);
+  });
+
+  for (const protocol of protocols) {
+    it(`runs examples/full.yaml with ottoctl over ${protocol}: SUCCEEDED, every worker a Job its service account created in ${namespace}, every line in StreamBuildLogs`, async (t) => {
+      await using pf = await PortForward.start(namespace, pod.name);
+      const started = performance.now();
+      const run = await ottoctl([
+        "--server",
+        pf.url,
+        "--protocol",
+        protocol,
+        "run",
+        "examples/full.yaml",
+      ]);
+      t.diagnostic(`ottoctl run: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+      const lastLine = run.stdout.trim().split("\n").at(-1) ?? "";
+      const pipelineId = /pipeline\s+SUCCEEDED\b.*\s(\S+)$/.exec(lastLine)?.[1];
+      assert.ok(pipelineId, run.stdout);
+
+      // Every line every worker printed, through the same port-forward and protocol.
+      const logs = createClient(LogStreamingService, createTransport(protocol, pf.url));
+      const entries = await collect(logs.streamBuildLogs({ pipelineId }, { timeoutMs: 30_000 }));
+      assert.deepEqual(linesByWorker(entries), fullYamlLines(pipelineId));
+
+      // Each worker pod was made by a Job (its controlling owner), one Job per worker.
+      const workerPods = new Set(
+        pods.samples.filter((s) => s.labels[labels.pipeline] === pipelineId).map((s) => s.name),
+      );
+      const owners = [...workerPods].map((p) => pods.owners.get(p) ?? `no owner for ${p}`);
+      assert.ok(
+        owners.every((o) => o.startsWith("Job/")),
+        owners.join(", "),
+      );
+      const jobs = new Set(owners.map((o) => o.slice("Job/".length)));
+      const workerIds = new Set(entries.map((e) => e.entry?.workerId ?? ""));
+      assert.deepEqual(
+        [...workerIds].map(jobNameFor).filter((j) => !jobs.has(j)),
+        [],
+        "every worker that logged ran in a Job's pod",
+      );
+      assert.ok(jobs.size >= 8, `8 workers, at least 8 Jobs: ${[...jobs].join(", ")}`);
+
+      // The API server's own record: the controller's service account created those Jobs in
+      // its namespace (and nobody else created Jobs of those names), then deleted them.
+      const created = await waitForAudit(createdJobs(jobs));
+      assert.deepEqual([...new Set(created.map((e) => e.user.username))], [controllerAccount]);
+      assert.equal(created.length, jobs.size, "one creation per Job");
+      const deleted = await waitForAudit((events) => {
+        const d = jobEvents(events, "delete", namespace).filter((e) =>
+          jobs.has(e.objectRef?.name ?? ""),
+        );
+        return new Set(d.map((e) => e.objectRef?.name)).size === jobs.size ? d : undefined;
+      });
+      assert.deepEqual([...new Set(deleted.map((e) => e.user.username))], [controllerAccount]);
+    });
+  }
+
+  it("has a service account allowed what the executor does and denied pods in other namespaces, secrets and cluster-scoped writes (kubectl auth can-i)", async () => {
+    await assertPermissions(controllerAccount, permissionMatrix(namespace));
+  });
+
+  it("at a rollout restart (SIGTERM as PID 1) ends a running pipeline's stream, leaves its Job running and says so; the new pod deletes that Job as an orphan", async (t) => {
+    const old = pod.name;
+    await using log = new FollowedLog(old);
+    await log.until(/"event":"serverReady"/, 30_000);
+    const pipelineId = `e2e-left-${randomBytes(3).toString("hex")}`;
+    const job = jobNameFor(`${pipelineId}.sleeper.a1.w0`);
+    const events: PipelineProgress[] = [];
+    let restarted = 0;
+    {
+      await using pf = await PortForward.start(namespace, old);
+      const client = createClient(OttoscalerService, createTransport("grpc", pf.url));
+      const stream = client.executePipeline(
+        {
+          pipelineId,
+          stages: [{ id: "sleeper", image: "busybox", command: ["echo started; sleep 300"] }],
+        },
+        { timeoutMs: 120_000 },
+      );
+      const workerRunning = () =>
+        [...pods.everRunning].some((p) => pods.owners.get(p) === `Job/${job}`);
+      for await (const event of stream) {
+        events.push(event);
+        if (
+          restarted === 0 &&
+          event.stageId === "sleeper" &&
+          event.status === PipelineStatus.RUNNING
+        ) {
+          await within(pods.changed.until(workerRunning), 60_000, `no running pod of ${job}`);
+          restarted = performance.now();
+          await kubectl("rollout", "restart", "deployment/ottoscaler", "-n", namespace);
+        }
+      }
+    }
+    // The stream ended with the pipeline's end, not with a broken connection.
+    const final = events.at(-1);
+    assert.equal(
+      final?.status,
+      PipelineStatus.CANCELLED,
+      events
+        .map((e) => `${e.stageId || "pipeline"} ${PipelineStatus[e.status]} ${e.message}`)
+        .join("\n"),
+    );
+    assert.match(final?.message ?? "", /SIGTERM/);
+
+    await within(log.ended, 30_000, "kubectl logs -f did not end with the container");
+    const stoppedAfter = (performance.now() - restarted) / 1000;
+    const lines = parseLogLines(log.text);
+    const stopping = lines.find((l) => l.event === "serverStopping");
+    assert.equal(stopping?.signal, "SIGTERM");
+    const left = lines.find((l) => l.event === "workersLeftRunning");
+    assert.deepEqual(left?.jobs, [job], log.text);
+    const stopped = lines.find((l) => l.event === "serverStopped");
+    assert.ok(stopped, log.text);
+    // Well inside terminationGracePeriodSeconds (30 s): it exited by itself, not killed.
+    assert.ok(stoppedAfter < 25, `stopped ${stoppedAfter.toFixed(1)} s after the restart`);
+
+    // Its worker pod was still running when the old controller had stopped...
+    const stoppedAt = Number(stopped.time);
+    const workerPod = [...pods.owners].find(([, owner]) => owner === `Job/${job}`)?.[0];
+    assert.ok(workerPod, `no pod of Job ${job} seen`);
+    const before = pods.samples.filter((s) => s.name === workerPod && s.at <= stoppedAt);
+    assert.equal(before.at(-1)?.phase, "Running", JSON.stringify(before));
+
+    // ...and the Job was deleted once, by the controller's service account, after that.
+    const deletes = await waitForAudit((events) => {
+      const d = jobEvents(events, "delete", namespace).filter((e) => e.objectRef?.name === job);
+      return d.length > 0 ? d : undefined;
+    }, 120_000);
+    assert.equal(deletes.length, 1, JSON.stringify(deletes));
+    assert.equal(deletes[0]?.user.username, controllerAccount);
+    assert.ok(
+      Date.parse(deletes[0]?.requestReceivedTimestamp ?? "") >= Math.floor(stoppedAt / 1000) * 1000,
+      `deleted at ${deletes[0]?.requestReceivedTimestamp}, old controller stopped at ${new Date(stoppedAt).toISOString()}`,
+    );
+
+    await kubectl("rollout", "status", "deployment/ottoscaler", "-n", namespace, "--timeout=180s");
+    t.diagnostic(
+      `rollout restart: old pod stopped after ${stoppedAfter.toFixed(1)} s, new pod ready after ${((performance.now() - restarted) / 1000).toFixed(1)} s`,
+    );
+    pod = await controllerPod();
+    assert.notEqual(pod.name, old);
+    // Recreate: the new pod was made only after the old one had stopped (second resolution).
+    assert.ok(
+      Date.parse(pod.created) >= Math.floor(stoppedAt / 1000) * 1000,
+      `new pod created ${pod.created}, old one stopped ${new Date(stoppedAt).toISOString()}`,
+    );
+    const successor = parseLogLines(await kubectl("logs", "-n", namespace, pod.name));
+    assert.deepEqual(
+      successor.filter((l) => l.event === "orphanJobDeleted").map((l) => l.job),
+      [job],
+    );
+    await using pf = await PortForward.start(namespace, pod.name);
+    assert.deepEqual(await curl(`${pf.url}/readyz`), { status: 200, body: "ok\n" });
+  });
+
+  it("replaces an idle controller pod that is deleted: the Deployment brings a new one Ready", async (t) => {
+    const old = pod.name;
+    {
+      await using pf = await PortForward.start(namespace, old);
+      const status = await curl(`${pf.url}/ottoscaler.v1.OttoscalerService/GetWorkerStatus`, "{}");
+      const workers = (JSON.parse(status.body) as { workers?: { phase?: string }[] }).workers;
+      assert.deepEqual(
+        (workers ?? []).filter((w) => w.phase === "WORKER_PHASE_RUNNING"),
+        [],
+        "idle",
+      );
+    }
+    await using log = new FollowedLog(old);
+    await log.until(/"event":"serverReady"/, 30_000);
+    await using controllers = await PodWatch.start(namespace, controllerSelector);
+    const started = performance.now();
+    // Not --wait: the old pod object outlives its container by its grace period and more (the
+    // 1.20 kubelet reclaims it slowly); what matters is the replacement.
+    await kubectl("delete", "pod", "-n", namespace, old, "--wait=false");
+    await within(log.ended, 30_000, "kubectl logs -f did not end with the container");
+    const lines = parseLogLines(log.text);
+    assert.ok(lines.some((l) => l.event === "serverStopped"));
+    assert.ok(!lines.some((l) => l.event === "workersLeftRunning"), "nothing was running");
+    // The ReplicaSet makes the replacement as soon as the old pod begins terminating.
+    const replacement = () => controllers.samples.find((s) => s.name !== old)?.name;
+    await within(
+      controllers.changed.until(() => replacement() !== undefined),
+      60_000,
+      "no new pod",
+    );
+    await kubectl(
+      "wait",
+      "--for=condition=Ready",
+      "-n",
+      namespace,
+      `pod/${replacement()}`,
+      "--timeout=120s",
+    );
+    t.diagnostic(
+      `pod deleted to a new one Ready: ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+    pod = await controllerPod();
+    assert.notEqual(pod.name, old);
+    assert.equal(pod.restarts, 0);
+    await using pf = await PortForward.start(namespace, pod.name);
+    assert.deepEqual(await curl(`${pf.url}/readyz`), { status: 200, body: "ok\n" });
+  });
+});
