@@ -185,6 +185,7 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
     // Executor and worker namespace are left for the controller to find out by itself.
     assert.deepEqual(container?.env?.map((e) => e.name).sort(), [
       "OTTOSCALER_DATA_DIR",
+      "OTTOSCALER_LOG_RETENTION_BYTES",
       "OTTOSCALER_PORT",
     ]);
     const data = pod.spec.volumes?.find((v) => v.name === "data");
