@@ -36,6 +36,7 @@ const workers = 20;
 const linesPerWorker = Number(process.env.BENCH_LOG_LINES ?? 10_000);
 const followLinesPerWorker = Number(process.env.BENCH_LOG_FOLLOW_LINES ?? 1_000);
 const subscribers = Number(process.env.BENCH_LOG_SUBSCRIBERS ?? 100);
+const heapCapMiB = 96;
 const lineText = (w: number | string, i: number | string) =>
   `worker ${w} line ${i} of the log path benchmark`;
 const commandFor = (lines: number) =>
@@ -198,6 +199,7 @@ async function throughController(
   lines: number,
   followers: number,
   handlerUp: boolean,
+  nodeOptions = "",
 ): Promise<ThroughRun> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "bench-logs-"));
   const handler = handlerUp
@@ -208,10 +210,11 @@ async function throughController(
     // Down: a port nothing listens on.
     OTTO_HANDLER_URL: `http://127.0.0.1:${handler?.port ?? 9}`,
     OTTOSCALER_MAX_WORKERS: String(workers),
+    NODE_OPTIONS: nodeOptions,
   });
   try {
     const startRssMiB = await peakRssMiB(controller.pid);
-    const pipelineId = `run-${followers}-${handlerUp ? "up" : "down"}`;
+    const pipelineId = `run-${lines}-${followers}-${handlerUp ? "up" : "down"}`;
     const total = workers * lines;
     const started = performance.now();
     const events = controller.ottoscaler.executePipeline({
@@ -261,6 +264,15 @@ async function main(): Promise<void> {
   const up = await throughController(linesPerWorker, 0, true);
   progress("ours: the same with Otto-handler down the whole time");
   const down = await throughController(linesPerWorker, 0, false);
+  // What the controller really keeps: with V8's old space capped, five times the lines still go
+  // through while nothing is delivered (V8 otherwise grows its heap lazily, which RSS shows).
+  progress(`ours: ${count(5 * linesPerWorker)} lines per worker, Otto-handler down, heap capped`);
+  const capped = await throughController(
+    5 * linesPerWorker,
+    0,
+    false,
+    `--max-old-space-size=${heapCapMiB}`,
+  );
   progress(`followers: ${subscribers} x ${workers} workers x ${count(followLinesPerWorker)} lines`);
   progress("baseline: a @grpc/grpc-js server streaming the entries from memory");
   const baselineFollow = await grpcJsFollowers(followLinesPerWorker);
@@ -337,6 +349,11 @@ async function main(): Promise<void> {
             "1, Otto-handler down: entries wait on disk",
             fixed(down.startRssMiB, 0),
             fixed(down.peakRssMiB, 0),
+          ],
+          [
+            `1 x5 (${count(5 * workers * linesPerWorker)} lines), down, --max-old-space-size=${heapCapMiB}`,
+            fixed(capped.startRssMiB, 0),
+            fixed(capped.peakRssMiB, 0),
           ],
           ["2, with the followers", fixed(followed.startRssMiB, 0), fixed(followed.peakRssMiB, 0)],
           ["ratio down/up (run 1)", "", ratio(down.peakRssMiB / up.peakRssMiB)],
