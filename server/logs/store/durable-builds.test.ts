@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { LogStream } from "../../../gen/ottoscaler/v1/log_streaming_pb.js";
 import { PipelineStatus } from "../../../gen/ottoscaler/v1/pipeline_pb.js";
+import { WorkerPhase } from "../../../gen/ottoscaler/v1/worker_pb.js";
 import { type ControllerProcess, startController } from "../../testing/controller-process.ts";
 import { collect, startTestServer } from "../../testing/test-server.ts";
 
@@ -134,6 +135,41 @@ describe("durable build logs", { concurrency: 1 }, () => {
     assert.match(truncatedEvents.at(-1)?.message ?? "", /interrupted/);
     const garbageEvents = await collect(second.ottoscaler.watchPipeline({ pipelineId: "garbage" }));
     assert.equal(garbageEvents.at(-1)?.status, PipelineStatus.SUCCEEDED);
+  });
+
+  it("keeps a ScaleUp task's worker logs across a restart, and numbers its next workers after them", async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), "ottoscaler-data-"));
+    const env = { OTTOSCALER_DATA_DIR: dataDir };
+    {
+      await using server = await startTestServer(env);
+      const { ottoscaler } = server.clients("grpc");
+      const watch = ottoscaler.watchWorkers({ taskId: "farm" })[Symbol.asyncIterator]();
+      await ottoscaler.scaleUp({
+        taskId: "farm",
+        workerCount: 2,
+        command: ["seq -f 'tick %.0f' 1 50"],
+      });
+      // Both workers have ended once the registry says so.
+      for (let done = 0; done < 2; ) {
+        const { value } = await watch.next();
+        if (value?.worker?.phase === WorkerPhase.SUCCEEDED) done++;
+      }
+    }
+    await using server = await startTestServer(env);
+    const { ottoscaler, logs } = server.clients("grpc");
+    for (const workerId of ["farm.w0", "farm.w1"]) {
+      const lines = await collect(logs.streamWorkerLogs({ workerId }));
+      assert.deepEqual(
+        lines.map((e) => e.line),
+        Array.from({ length: 50 }, (_, i) => `tick ${i + 1}`),
+      );
+    }
+    const again = await ottoscaler.scaleUp({ taskId: "farm", workerCount: 1, command: ["true"] });
+    assert.deepEqual(
+      again.changedWorkerIds,
+      ["farm.w2"],
+      "worker ids stay unique: they key forwarded logs",
+    );
   });
 
   it("retention removes a build past its age and nothing else", async () => {
