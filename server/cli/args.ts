@@ -13,6 +13,7 @@ export const commandNames = [
   "scale-down",
   "status",
   "list",
+  "forwarding",
   "help",
 ] as const;
 export type CommandName = (typeof commandNames)[number];
@@ -45,7 +46,8 @@ export type Command =
     }
   | { name: "scale-down"; taskId: string; workers: number }
   | { name: "status"; taskId: string; pipelineId: string; watch: boolean }
-  | { name: "list" };
+  | { name: "list" }
+  | { name: "forwarding" };
 
 export interface Invocation {
   globals: GlobalOptions;
@@ -82,6 +84,7 @@ export const commandOptions: Record<CommandName, readonly OptionName[]> = {
   "scale-down": ["workers"],
   status: ["task", "pipeline", "watch"],
   list: [],
+  forwarding: [],
   help: [],
 };
 
@@ -308,6 +311,7 @@ function parseCommand(name: CommandName, positional: string[], values: Values): 
         watch: values.watch ?? false,
       };
     case "list":
+    case "forwarding":
       noMore(positional, name);
       return { name };
   }

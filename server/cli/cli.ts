@@ -1,6 +1,7 @@
 import { type Invocation, parseCli } from "./args.ts";
 import { createClients } from "./clients.ts";
 import { cancelCommand } from "./commands/cancel.ts";
+import { forwardingCommand } from "./commands/forwarding.ts";
 import { listCommand } from "./commands/list.ts";
 import { logsCommand } from "./commands/logs.ts";
 import { runCommand } from "./commands/run.ts";
@@ -44,6 +45,8 @@ function dispatch(ctx: Context, command: Invocation["command"]): Promise<number>
         : statusCommand(ctx, command.taskId, command.pipelineId);
     case "list":
       return listCommand(ctx);
+    case "forwarding":
+      return forwardingCommand(ctx);
   }
 }
 

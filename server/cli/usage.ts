@@ -45,6 +45,10 @@ Shows a table of workers, all or those of one task or pipeline.
   list: `Usage: ottoctl list
 
 Lists the pipelines the server knows, newest first.`,
+  forwarding: `Usage: ottoctl forwarding
+
+Shows where worker logs and status events are forwarded (Otto-handler) and how far behind:
+entries and seconds not yet acknowledged, failures, the last error.`,
   help: `Usage: ottoctl help [COMMAND]
 
 Shows help for ottoctl or one command.`,
@@ -59,6 +63,7 @@ Commands:
   watch ID                     follow a pipeline's progress
   cancel ID                    cancel a pipeline
   list                         list pipelines
+  forwarding                   show log forwarding to Otto-handler and its lag
   logs WORKER_ID               print a worker's logs (-f to follow)
   logs --pipeline ID           print a pipeline's logs (--stage S, -f)
   scale-up TASK -w N -- CMD    start N workers of a task

@@ -128,5 +128,12 @@ describe("the Otto-handler destination", { concurrency: 1 }, () => {
     assert.ok(status.failedAttempts > 0n, "UNAVAILABLE answers were retried");
     assert.match(status.lastError, /^Unavailable/);
     assertWorkerLogsComplete(await readDelivered(out), expected("partial"));
+    // The same, as people see it.
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      path.resolve(import.meta.dirname, "../../../bin/ottoctl.js"),
+      ...["--server", controller.url, "forwarding"],
+    ]);
+    assert.match(stdout, new RegExp(`http://127\\.0\\.0\\.1:${handler.port}\\s+CAUGHT-UP`));
+    assert.match(stdout, /last error: Unavailable/);
   });
 });
