@@ -9,6 +9,7 @@ import { it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { OttoscalerService } from "../gen/ottoscaler/v1/ottoscaler_pb.js";
 import { PipelineStatus } from "../gen/ottoscaler/v1/pipeline_pb.js";
+import { tempDataDir } from "./testing/data-dir.ts";
 import { createTransport } from "./testing/test-server.ts";
 
 /** Starts the real entry point and resolves with its URL once it logs that it listens. */
@@ -16,7 +17,13 @@ async function startMain(
   env: Record<string, string>,
 ): Promise<{ child: ChildProcess; url: string; logs: string[] }> {
   const child = spawn(process.execPath, [path.join(import.meta.dirname, "main.ts")], {
-    env: { ...process.env, OTTOSCALER_HOST: "127.0.0.1", OTTOSCALER_PORT: "0", ...env },
+    env: {
+      ...process.env,
+      OTTOSCALER_HOST: "127.0.0.1",
+      OTTOSCALER_PORT: "0",
+      OTTOSCALER_DATA_DIR: tempDataDir(),
+      ...env,
+    },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const logs: string[] = [];
@@ -94,4 +101,21 @@ it("refuses to start with a clear message on a bad setting", async () => {
   const [code] = await once(child, "exit");
   assert.equal(code, 2);
   assert.match(stderr, /OTTOSCALER_MAX_WORKERS: "lots" is not a whole number/);
+});
+
+it("refuses to start, saying why, when its data directory cannot be used", async () => {
+  const child = spawn(process.execPath, [path.join(import.meta.dirname, "main.ts")], {
+    env: { ...process.env, OTTOSCALER_PORT: "0", OTTOSCALER_DATA_DIR: "/etc/hostname/data" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let stdout = "";
+  child.stdout?.on("data", (c: Buffer) => {
+    stdout += c.toString();
+  });
+  const [code] = await once(child, "exit");
+  assert.equal(code, 1);
+  const line = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as Record<string, unknown>;
+  assert.equal(line.event, "storeUnavailable");
+  assert.equal(line.dataDir, "/etc/hostname/data");
+  assert.match(String(line.error), /ENOTDIR/);
 });

@@ -15,7 +15,16 @@ async function main(): Promise<void> {
     throw error;
   }
   const app = createApp(config);
-  await app.open();
+  try {
+    await app.open();
+  } catch (error) {
+    // Most likely OTTOSCALER_DATA_DIR cannot be created or written: say so and stop.
+    app.logger.error("storeUnavailable", {
+      dataDir: config.dataDir,
+      error: (error as Error).message,
+    });
+    process.exit(1);
+  }
   const server = await startServer(app);
   const stop = async (signal: string) => {
     app.logger.info("serverStopping", { signal });

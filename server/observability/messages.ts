@@ -40,6 +40,10 @@ export const messages = {
   podStuck: { en: "⏳ worker pod is stuck", ko: "⏳ 워커 파드가 멈춰 있습니다" },
   logCaptureFailed: { en: "📜 could not read worker log", ko: "📜 워커 로그를 읽지 못했습니다" },
   storeLoaded: { en: "🗄️ build store loaded", ko: "🗄️ 빌드 저장소를 불러왔습니다" },
+  storeUnavailable: {
+    en: "🗄️ cannot open the build store (OTTOSCALER_DATA_DIR)",
+    ko: "🗄️ 빌드 저장소(OTTOSCALER_DATA_DIR)를 열 수 없습니다",
+  },
   journalDamaged: {
     en: "🩹 damaged end of a build journal cut off; everything before it is kept",
     ko: "🩹 빌드 저널 끝의 손상된 부분을 잘라냈습니다; 그 앞은 모두 보존됩니다",

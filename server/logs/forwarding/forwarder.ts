@@ -87,7 +87,7 @@ export class LogForwarder {
     });
     const report = setInterval(() => this.#report(), this.#options.reportEveryMs);
     report.unref();
-    this.#done = this.#run(signal).finally(() => {
+    this.#done = this.#runSafely(signal).finally(() => {
       stopListening();
       clearInterval(report);
     });
@@ -128,6 +128,20 @@ export class LogForwarder {
       if (track.cursor.offset < track.journal.readableBytes) return track;
     }
     return undefined;
+  }
+
+  /** The loop, restarted after anything unexpected (a disk error, say): forwarding never just stops. */
+  async #runSafely(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await this.#run(signal);
+      } catch (error) {
+        this.#lastError = `Internal: ${(error as Error).message}`;
+        this.#lastErrorTime = timestampFromDate(new Date());
+        this.#logger.error("forwardingFailed", { url: this.#options.url, error: this.#lastError });
+        await sleep(this.#options.maxBackoffMs, signal);
+      }
+    }
   }
 
   async #run(signal: AbortSignal): Promise<void> {
@@ -215,7 +229,13 @@ export class LogForwarder {
     track.cursor = { offset, entries: track.cursor.entries + entries };
     // Caught up with this journal; otherwise the next batch read tells the oldest entry's age.
     if (offset >= track.journal.readableBytes) track.pendingSinceMs = undefined;
-    await writeCursor(track.file, this.#options.url, track.cursor);
+    try {
+      await writeCursor(track.file, this.#options.url, track.cursor);
+    } catch (error) {
+      // Retention removed the build while it was being sent: nothing left to track.
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      this.#tracks.delete(track.journal.key);
+    }
   }
 
   #setState(state: ForwardingState): void {
