@@ -10,6 +10,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntrySchema } from "../../../gen/otto/handler/v1/handler_pb.js";
 import { LogStream } from "../../../gen/ottoscaler/v1/log_streaming_pb.js";
 import { PipelineStatus } from "../../../gen/ottoscaler/v1/pipeline_pb.js";
+import { testTls } from "../../testing/tls.ts";
 import { startHandler } from "./handler-process.ts";
 
 type EntryInit = MessageInitShape<typeof EntrySchema>;
@@ -297,13 +298,7 @@ describe("otto-handler-dev", () => {
 
   it("serves TLS with --tls-cert and --tls-key", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "otto-handler-tls-"));
-    const [cert, key] = [path.join(dir, "cert.pem"), path.join(dir, "key.pem")];
-    // A self-signed certificate for the loopback address, made fresh for this test.
-    await promisify(execFile)("openssl", [
-      ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"],
-      ...["-keyout", key, "-out", cert, "-subj", "/CN=localhost"],
-      ...["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-    ]);
+    const { cert, key } = testTls;
     const out = path.join(dir, "out.jsonl");
     await using handler = await startHandler(["--out", out, "--tls-cert", cert, "--tls-key", key]);
     const client = handler.client({ tlsCa: await readFile(cert) });

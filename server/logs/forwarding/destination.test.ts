@@ -10,6 +10,7 @@ import { startHandler } from "../../dev/otto-handler/handler-process.ts";
 import { type ControllerProcess, startController } from "../../testing/controller-process.ts";
 import { assertWorkerLogsComplete, readDelivered } from "../../testing/handler-output.ts";
 import { collect } from "../../testing/test-server.ts";
+import { testTls } from "../../testing/tls.ts";
 
 const lines = 3000;
 
@@ -53,12 +54,7 @@ const expected = (pipelineId: string) =>
 describe("the Otto-handler destination", { concurrency: 1 }, () => {
   it("sends over TLS trusting a given CA, with a bearer token; a wrong token is retried, not skipped", async (t) => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "ottoscaler-tls-"));
-    const [cert, key] = [path.join(dir, "cert.pem"), path.join(dir, "key.pem")];
-    await promisify(execFile)("openssl", [
-      ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"],
-      ...["-keyout", key, "-out", cert, "-subj", "/CN=localhost"],
-      ...["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-    ]);
+    const { cert, key } = testTls;
     const out = path.join(dir, "out.jsonl");
     const tls = ["--tls-cert", cert, "--tls-key", key, "--token", "s3cret"];
     await using handler = await startHandler(["--out", out, ...tls]);
