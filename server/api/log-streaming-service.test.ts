@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { rm } from "node:fs/promises";
+import path from "node:path";
 import { describe, it } from "node:test";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
-import { LogStreamingService } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
+import { LogStream, LogStreamingService } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
 import { OttoscalerService } from "../../gen/ottoscaler/v1/ottoscaler_pb.js";
 import { createApp } from "../app.ts";
 import { loadConfig } from "../config/config.ts";
@@ -21,6 +23,7 @@ function inProcess(env: Record<string, string>) {
   });
   const transport = createRouterTransport(routes(app));
   return {
+    app,
     ottoscaler: createClient(OttoscalerService, transport),
     logs: createClient(LogStreamingService, transport),
   };
@@ -45,6 +48,24 @@ describe("LogStreamingService", () => {
     assert.deepEqual(
       build.map((e) => [Number(e.entry?.sequence), e.entry?.line]),
       expected,
+    );
+  });
+
+  it("says how many lines are missing when neither the cache nor the journal has them", async () => {
+    const { app, ottoscaler, logs } = inProcess({ OTTOSCALER_LOG_MAX_LINES_PER_WORKER: "10" });
+    await collect(
+      ottoscaler.executePipeline({ pipelineId: "lost", stages: [{ id: "s", command: ["x"] }] }),
+    );
+    // The journal is gone (a disk lost, say): only the cached newest 10 lines are left.
+    await rm(path.join(app.config.dataDir, "builds", "pipeline", "lost", "journal"));
+    const entries = await collect(logs.streamWorkerLogs({ workerId: "lost.s.a1.w0" }));
+    const [marker, ...rest] = entries;
+    assert.equal(marker?.stream, LogStream.SYSTEM);
+    assert.equal(marker?.droppedLines, 20n);
+    assert.match(marker?.line ?? "", /20 line\(s\) missing/);
+    assert.deepEqual(
+      rest.map((e) => Number(e.sequence)),
+      Array.from({ length: 10 }, (_, i) => 21 + i),
     );
   });
 

@@ -44,6 +44,16 @@ export interface LogHubOptions {
   maxLinesPerBuild: number;
 }
 
+/** The first record of a build's journal. */
+function headerRecord(kind: BuildKind, id: string, header: BuildHeader) {
+  return create(JournalRecordSchema, {
+    record: {
+      case: "header",
+      value: create(JournalHeaderSchema, { kind, id, createdAt: timestampNow(), ...header }),
+    },
+  });
+}
+
 /**
  * Every worker's output, whatever executor produced it. Each line (and each
  * pipeline status event) is appended to its build's journal in the store as it
@@ -67,20 +77,7 @@ export class LogHub {
     if (this.#builds.has(pipelineId)) return;
     this.#builds.set(pipelineId, new ReplayBuffer(this.#options.maxLinesPerBuild));
     const journal = this.store.openForWriting("pipeline", pipelineId);
-    journal.append(
-      create(JournalRecordSchema, {
-        record: {
-          case: "header",
-          value: create(JournalHeaderSchema, {
-            kind: BuildKind.PIPELINE,
-            id: pipelineId,
-            name: header.name,
-            createdAt: timestampNow(),
-            stageIds: header.stageIds,
-          }),
-        },
-      }),
-    );
+    journal.append(headerRecord(BuildKind.PIPELINE, pipelineId, header));
   }
 
   /** A pipeline, stage or worker status event, kept with the build's log. */
@@ -125,17 +122,7 @@ export class LogHub {
     const journal = this.store.openForWriting("task", owner.taskId);
     if (existing === undefined) {
       journal.append(
-        create(JournalRecordSchema, {
-          record: {
-            case: "header",
-            value: create(JournalHeaderSchema, {
-              kind: BuildKind.TASK,
-              id: owner.taskId,
-              name: owner.taskId,
-              createdAt: timestampNow(),
-            }),
-          },
-        }),
+        headerRecord(BuildKind.TASK, owner.taskId, { name: owner.taskId, stageIds: [] }),
       );
     }
     return journal;

@@ -7,6 +7,7 @@ import {
   LogEntrySchema,
   LogStream,
 } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
+import type { ReplayBuffer } from "../util/replay-buffer.ts";
 import type { LogHub } from "./log-hub.ts";
 import type { BuildJournal } from "./store/build-journal.ts";
 import type { BuildStore } from "./store/build-store.ts";
@@ -38,6 +39,35 @@ export function journalOfWorker(store: BuildStore, workerId: string): BuildJourn
 }
 
 /**
+ * A cached history, with what the cache no longer holds filled in from the
+ * journal: `fill(index, count)` reads those items; any it cannot find (lost to
+ * a disk error or to retention) are announced by one marker.
+ */
+async function* cachedThenJournal<T>(
+  cached: ReplayBuffer<T>,
+  options: LogReadOptions,
+  fill: (index: number, count: number) => AsyncIterable<T> | Iterable<T>,
+  marker: (missing: number) => T,
+): AsyncGenerator<T> {
+  for await (const read of cached.read(options)) {
+    if ("item" in read) {
+      yield read.item;
+      continue;
+    }
+    let missing = read.dropped;
+    for await (const item of fill(read.index, read.dropped)) {
+      missing--;
+      yield item;
+    }
+    if (missing > 0 && !options.signal.aborted) yield marker(missing);
+  }
+}
+
+async function* entriesOf(log: AsyncIterable<BuildLogEntry>): AsyncGenerator<LogEntry> {
+  for await (const { entry } of log) if (entry !== undefined) yield entry;
+}
+
+/**
  * A worker's whole log, then (with follow) its new lines until it ends: from
  * the memory cache while the worker is recent, from its journal for what the
  * cache no longer holds or after a restart. Undefined for an unknown worker.
@@ -49,39 +79,23 @@ export function readWorkerLog(
 ): AsyncGenerator<LogEntry> | undefined {
   const cached = logs.worker(workerId);
   const journal = journalOfWorker(logs.store, workerId);
-  if (cached === undefined && journal === undefined) return undefined;
-  return (async function* () {
-    const { signal } = options;
-    if (cached === undefined) {
-      if (journal === undefined) return;
-      for await (const e of readJournalLog(journal, { workerId, signal })) {
-        if (e.entry !== undefined) yield e.entry;
-      }
-      return;
-    }
-    for await (const read of cached.read(options)) {
-      if ("item" in read) {
-        yield read.item;
-        continue;
-      }
-      // Older than the cache holds: the cache's index i is sequence i + 1.
-      let missing = read.dropped;
-      if (journal !== undefined) {
-        const range = {
-          workerId,
-          fromSequence: read.index + 1,
-          untilSequence: read.index + 1 + read.dropped,
-          signal,
-        };
-        for await (const e of readJournalLog(journal, range)) {
-          if (e.entry === undefined) continue;
-          missing--;
-          yield e.entry;
-        }
-      }
-      if (missing > 0 && !signal.aborted) yield missingMarker(workerId, missing);
-    }
-  })();
+  const { signal } = options;
+  if (cached === undefined) {
+    return journal && entriesOf(readJournalLog(journal, { workerId, signal }));
+  }
+  // The cache's index i is sequence i + 1.
+  const fill = (index: number, count: number) =>
+    journal === undefined
+      ? []
+      : entriesOf(
+          readJournalLog(journal, {
+            workerId,
+            fromSequence: index + 1,
+            untilSequence: index + 1 + count,
+            signal,
+          }),
+        );
+  return cachedThenJournal(cached, options, fill, (missing) => missingMarker(workerId, missing));
 }
 
 /** A pipeline's build log, like readWorkerLog. Undefined for an unknown pipeline. */
@@ -92,30 +106,14 @@ export function readBuildLog(
 ): AsyncGenerator<BuildLogEntry> | undefined {
   const cached = logs.build(pipelineId);
   const journal = logs.store.get("pipeline", pipelineId);
-  if (cached === undefined && journal === undefined) return undefined;
-  return (async function* () {
-    const { signal } = options;
-    if (cached === undefined) {
-      if (journal !== undefined) yield* readJournalLog(journal, { signal });
-      return;
-    }
-    for await (const read of cached.read(options)) {
-      if ("item" in read) {
-        yield read.item;
-        continue;
-      }
-      // The cache's index i is the journal's log record i.
-      let missing = read.dropped;
-      if (journal !== undefined) {
-        const range = { from: read.index, until: read.index + read.dropped, signal };
-        for await (const entry of readJournalLog(journal, range)) {
-          missing--;
-          yield entry;
-        }
-      }
-      if (missing > 0 && !signal.aborted) {
-        yield create(BuildLogEntrySchema, { pipelineId, entry: missingMarker("", missing) });
-      }
-    }
-  })();
+  const { signal } = options;
+  if (cached === undefined) return journal && readJournalLog(journal, { signal });
+  // The cache's index i is the journal's log record i.
+  const fill = (index: number, count: number) =>
+    journal === undefined
+      ? []
+      : readJournalLog(journal, { from: index, until: index + count, signal });
+  return cachedThenJournal(cached, options, fill, (missing) =>
+    create(BuildLogEntrySchema, { pipelineId, entry: missingMarker("", missing) }),
+  );
 }
