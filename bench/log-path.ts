@@ -27,7 +27,8 @@ import { EntrySchema, LogLineSchema } from "../gen/otto/handler/v1/handler_pb.js
 import { LogStreamingService } from "../gen/ottoscaler/v1/log_streaming_pb.js";
 import { PipelineStatus } from "../gen/ottoscaler/v1/pipeline_pb.js";
 import { startHandler } from "../server/dev/otto-handler/handler-process.ts";
-import { type ControllerProcess, startController } from "../server/testing/controller-process.ts";
+import { startController } from "../server/testing/controller-process.ts";
+import { caughtUp, forwardingWhen } from "../server/testing/forwarding-status.ts";
 import { LineSplitter } from "../server/util/line-splitter.ts";
 import { protoDir } from "./proto.ts";
 import { count, fixed, ratio, renderTable } from "./table.ts";
@@ -174,15 +175,6 @@ async function grpcJsFollowers(lines: number): Promise<number> {
   return elapsed;
 }
 
-async function waitCaughtUp(controller: ControllerProcess, minimum: number): Promise<void> {
-  for (;;) {
-    const [status] = (await controller.logStreaming.getLogForwardingStatus({})).destinations;
-    if (status?.lagEntries === 0n && (status.acknowledgedEntriesTotal ?? 0n) >= BigInt(minimum))
-      return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 interface ThroughRun {
   /** Workers started -> pipeline SUCCEEDED (every line in the journal). */
   journalSeconds: number;
@@ -236,7 +228,7 @@ async function throughController(
     const followersSeconds = followers === 0 ? Number.NaN : (Math.max(...ends) - started) / 1000;
     let handlerSeconds = Number.NaN;
     if (handlerUp) {
-      await waitCaughtUp(controller, total);
+      await forwardingWhen(controller.logStreaming, caughtUp(total), Number.POSITIVE_INFINITY);
       handlerSeconds = seconds(started);
     }
     return {

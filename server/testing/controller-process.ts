@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import path from "node:path";
-import readline from "node:readline";
 import { type Client, createClient } from "@connectrpc/connect";
 import { LogStreamingService } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
 import { OttoscalerService } from "../../gen/ottoscaler/v1/ottoscaler_pb.js";
+import { followJsonLog, type LogLine } from "./json-log.ts";
 import { createTransport } from "./test-server.ts";
 
-export type LogLine = Record<string, unknown> & { event?: string; msg?: string; level?: number };
+export type { LogLine };
 
 /** The real entry point (server/main.ts) as a child process: what users run. */
 export interface ControllerProcess {
@@ -39,31 +39,7 @@ export async function startController(env: Record<string, string>): Promise<Cont
     stdio: ["ignore", "pipe", "inherit"],
   });
   const exited = once(child, "exit").then(([code, signal]) => (code ?? signal) as number | string);
-  const logs: LogLine[] = [];
-  const waiters = new Set<(line: LogLine) => void>();
-  readline.createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (text) => {
-    let line: LogLine;
-    try {
-      line = JSON.parse(text) as LogLine;
-    } catch {
-      line = { msg: text };
-    }
-    logs.push(line);
-    for (const waiter of waiters) waiter(line);
-  });
-  const waitForLog = (event: string, where: (line: LogLine) => boolean = () => true) => {
-    const past = logs.find((line) => line.event === event && where(line));
-    if (past !== undefined) return Promise.resolve(past);
-    return new Promise<LogLine>((resolve, reject) => {
-      const waiter = (line: LogLine) => {
-        if (line.event !== event || !where(line)) return;
-        waiters.delete(waiter);
-        resolve(line);
-      };
-      waiters.add(waiter);
-      void exited.then((code) => reject(new Error(`controller exited (${code}) before ${event}`)));
-    });
-  };
+  const { lines: logs, waitFor: waitForLog } = followJsonLog(child.stdout as NodeJS.ReadableStream);
   const listening = await waitForLog("serverListening");
   await waitForLog("serverReady");
   const url = `http://127.0.0.1:${listening.port}`;

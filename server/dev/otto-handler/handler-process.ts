@@ -6,8 +6,9 @@ import readline from "node:readline";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { OttoHandlerIngestService } from "../../../gen/otto/handler/v1/handler_pb.js";
+import { followJsonLog, type LogLine } from "../../testing/json-log.ts";
 
-export type LogEvent = Record<string, unknown> & { event?: string };
+export type LogEvent = LogLine;
 
 export interface HandlerProcess extends AsyncDisposable {
   child: ChildProcess;
@@ -28,18 +29,7 @@ export async function startHandler(args: string[]): Promise<HandlerProcess> {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exited = once(child, "exit").then(([code]) => code as number | null);
-  const logs: LogEvent[] = [];
-  const waiters = new Set<(entry: LogEvent) => void>();
-  readline.createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (line) => {
-    let entry: LogEvent;
-    try {
-      entry = JSON.parse(line) as LogEvent;
-    } catch {
-      entry = { text: line };
-    }
-    logs.push(entry);
-    for (const waiter of waiters) waiter(entry);
-  });
+  const log = followJsonLog(child.stderr as NodeJS.ReadableStream);
   const port = await new Promise<number>((resolve, reject) => {
     exited.then((code) => reject(new Error(`otto-handler-dev exited with ${code}`)));
     readline
@@ -49,8 +39,6 @@ export async function startHandler(args: string[]): Promise<HandlerProcess> {
         if (match) resolve(Number(match[1]));
       });
   });
-  const matches = (entry: LogEvent, event: string, fields: Record<string, unknown>) =>
-    entry.event === event && Object.entries(fields).every(([k, v]) => entry[k] === v);
   const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     return exited;
@@ -58,19 +46,9 @@ export async function startHandler(args: string[]): Promise<HandlerProcess> {
   return {
     child,
     port,
-    logs,
-    waitForLog(event, fields = {}) {
-      const past = logs.find((entry) => matches(entry, event, fields));
-      if (past !== undefined) return Promise.resolve(past);
-      return new Promise((resolve) => {
-        const waiter = (entry: LogEvent) => {
-          if (!matches(entry, event, fields)) return;
-          waiters.delete(waiter);
-          resolve(entry);
-        };
-        waiters.add(waiter);
-      });
-    },
+    logs: log.lines,
+    waitForLog: (event, fields = {}) =>
+      log.waitFor(event, (line) => Object.entries(fields).every(([k, v]) => line[k] === v)),
     client(options = {}) {
       const transport =
         options.tlsCa === undefined

@@ -7,6 +7,7 @@ import { ForwardingState } from "../../../gen/ottoscaler/v1/log_streaming_pb.js"
 import { PipelineStatus } from "../../../gen/ottoscaler/v1/pipeline_pb.js";
 import { startHandler } from "../../dev/otto-handler/handler-process.ts";
 import { skipUnlessCluster, startClusterServer } from "../../testing/cluster.ts";
+import { caughtUp, forwardingWhen } from "../../testing/forwarding-status.ts";
 import {
   assertStatusesComplete,
   assertWorkerLogsComplete,
@@ -68,12 +69,7 @@ describe("forwarding to Otto-handler from Kubernetes workers", { skip: skipUnles
       handler = await startHandler(["--out", out, "--port", String(port)]);
       const events = await run;
       assert.equal(events.at(-1)?.status, PipelineStatus.SUCCEEDED);
-      for (const deadline = Date.now() + 120_000; ; ) {
-        const [status] = (await logs.getLogForwardingStatus({})).destinations;
-        if (status?.lagEntries === 0n) break;
-        if (Date.now() > deadline) assert.fail(`not caught up: ${JSON.stringify(status)}`);
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
+      await forwardingWhen(logs, caughtUp(workers * linesPerWorker + events.length), 120_000);
       const delivered = await readDelivered(out);
       assertWorkerLogsComplete(delivered, expected);
       assert.equal(assertStatusesComplete(delivered, "pods").length, events.length);

@@ -6,11 +6,8 @@ import { describe, it } from "node:test";
 import { ForwardingState } from "../../../gen/ottoscaler/v1/log_streaming_pb.js";
 import { PipelineStatus } from "../../../gen/ottoscaler/v1/pipeline_pb.js";
 import { type HandlerProcess, startHandler } from "../../dev/otto-handler/handler-process.ts";
-import {
-  type ControllerProcess,
-  rssMiB,
-  startController,
-} from "../../testing/controller-process.ts";
+import { rssMiB, startController } from "../../testing/controller-process.ts";
+import { caughtUp, forwardingWhen } from "../../testing/forwarding-status.ts";
 import {
   assertStatusesComplete,
   assertWorkerLogsComplete,
@@ -56,19 +53,6 @@ function controllerEnv(dataDir: string, handler: HandlerProcess): Record<string,
   };
 }
 
-/** Waits until the destination has acknowledged everything recorded (polling the status RPC). */
-async function caughtUp(controller: ControllerProcess, minimum: number): Promise<void> {
-  const deadline = Date.now() + 240_000;
-  for (;;) {
-    const { destinations } = await controller.logStreaming.getLogForwardingStatus({});
-    const [status] = destinations;
-    assert.ok(status !== undefined, "forwarding is configured");
-    if (status.lagEntries === 0n && status.acknowledgedEntriesTotal >= BigInt(minimum)) return;
-    if (Date.now() > deadline) assert.fail(`not caught up: ${JSON.stringify(status)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 function emitPipeline(pipelineId: string, command: string) {
   return { pipelineId, stages: [{ id: "emit", workers, command: [command] }] };
 }
@@ -85,7 +69,10 @@ describe("forwarding to Otto-handler (reference handler, local executor)", {
       controller.ottoscaler.executePipeline(emitPipeline("bulk", emitCommand(linesPerWorker))),
     );
     assert.equal(events.at(-1)?.status, PipelineStatus.SUCCEEDED);
-    await caughtUp(controller, workers * linesPerWorker + events.length);
+    await forwardingWhen(
+      controller.logStreaming,
+      caughtUp(workers * linesPerWorker + events.length),
+    );
     const delivered = await readDelivered(out);
     assertWorkerLogsComplete(delivered, expectedLogs("bulk"));
     const statuses = assertStatusesComplete(delivered, "bulk");
@@ -122,7 +109,10 @@ describe("forwarding to Otto-handler (reference handler, local executor)", {
     handler = await startHandler(["--out", out, "--port", String(port)]);
     const events = await run;
     assert.equal(events.at(-1)?.status, PipelineStatus.SUCCEEDED);
-    await caughtUp(controller, workers * linesPerWorker + events.length);
+    await forwardingWhen(
+      controller.logStreaming,
+      caughtUp(workers * linesPerWorker + events.length),
+    );
     assertWorkerLogsComplete(await readDelivered(out), expectedLogs("outage"));
     assert.ok(
       controller.logs.some((l) => l.event === "forwardingResumed"),
@@ -151,7 +141,7 @@ describe("forwarding to Otto-handler (reference handler, local executor)", {
     assert.equal(await first.stop("SIGKILL"), "SIGKILL");
     const second = await startController(env);
     t.after(() => second.stop("SIGKILL"));
-    await caughtUp(second, workers * linesPerWorker + events.length);
+    await forwardingWhen(second.logStreaming, caughtUp(workers * linesPerWorker + events.length));
     const delivered = await readDelivered(out);
     assertWorkerLogsComplete(delivered, expectedLogs("killed"));
     assert.equal(assertStatusesComplete(delivered, "killed").length, events.length);
@@ -176,7 +166,7 @@ describe("forwarding to Otto-handler (reference handler, local executor)", {
     const second = await startController(controllerEnv(dataDir, handler));
     t.after(() => second.stop("SIGKILL"));
     await second.waitForLog("pipelineInterrupted", (l) => l.pipelineId === "crashed");
-    await caughtUp(second, 1);
+    await forwardingWhen(second.logStreaming, caughtUp(1));
     const delivered = await readDelivered(out);
     // What the journal kept is exactly what arrived: every worker from line 1, no gap.
     for (let w = 0; w < workers; w++) {

@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import { PipelineStatus } from "../../../gen/ottoscaler/v1/pipeline_pb.js";
 import { startHandler } from "../../dev/otto-handler/handler-process.ts";
 import { type ControllerProcess, startController } from "../../testing/controller-process.ts";
+import { caughtUp, forwardingWhen } from "../../testing/forwarding-status.ts";
 import { assertWorkerLogsComplete, readDelivered } from "../../testing/handler-output.ts";
 import { collect } from "../../testing/test-server.ts";
 import { testTls } from "../../testing/tls.ts";
@@ -23,24 +24,6 @@ async function runPipeline(controller: ControllerProcess, pipelineId: string) {
   );
   assert.equal(events.at(-1)?.status, PipelineStatus.SUCCEEDED);
   return events;
-}
-
-/** Polls the status RPC until `done` holds for the one destination. */
-async function statusWhen(
-  controller: ControllerProcess,
-  done: (s: NonNullable<Awaited<ReturnType<typeof destination>>>) => boolean,
-) {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const status = await destination(controller);
-    if (status !== undefined && done(status)) return status;
-    if (Date.now() > deadline) assert.fail(`condition not reached: ${JSON.stringify(status)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function destination(controller: ControllerProcess) {
-  return (await controller.logStreaming.getLogForwardingStatus({})).destinations[0];
 }
 
 const expected = (pipelineId: string) =>
@@ -67,7 +50,7 @@ describe("the Otto-handler destination", { concurrency: 1 }, () => {
     const wrong = await startController({ ...env, OTTO_HANDLER_TOKEN: "wrong" });
     t.after(() => wrong.stop("SIGKILL"));
     await runPipeline(wrong, "tls");
-    const refused = await statusWhen(wrong, (s) => s.failedAttempts >= 2n);
+    const refused = await forwardingWhen(wrong.logStreaming, (s) => s.failedAttempts >= 2n, 60_000);
     assert.match(refused.lastError, /^Unauthenticated/);
     assert.equal(refused.rejectedEntries, 0n, "an auth failure is not a reason to skip data");
     assert.ok(refused.lagEntries > 0n);
@@ -75,7 +58,7 @@ describe("the Otto-handler destination", { concurrency: 1 }, () => {
     // The right token: everything the first controller recorded goes through, from the cursor.
     const right = await startController({ ...env, OTTO_HANDLER_TOKEN: "s3cret" });
     t.after(() => right.stop("SIGKILL"));
-    await statusWhen(right, (s) => s.lagEntries === 0n && s.acknowledgedEntriesTotal > 0n);
+    await forwardingWhen(right.logStreaming, caughtUp(), 60_000);
     assertWorkerLogsComplete(await readDelivered(out), expected("tls"));
   });
 
@@ -90,7 +73,11 @@ describe("the Otto-handler destination", { concurrency: 1 }, () => {
     });
     t.after(() => controller.stop("SIGKILL"));
     const events = await runPipeline(controller, "reject");
-    const status = await statusWhen(controller, (s) => s.lagEntries === 0n);
+    const status = await forwardingWhen(
+      controller.logStreaming,
+      (s) => s.lagEntries === 0n,
+      60_000,
+    );
     // Both workers print "line 1500": one or two batches of 100 are rejected.
     assert.ok(status.rejectedBatches >= 1n && status.rejectedBatches <= 2n);
     assert.equal(status.rejectedEntries, status.rejectedBatches * 100n);
@@ -120,7 +107,11 @@ describe("the Otto-handler destination", { concurrency: 1 }, () => {
     });
     t.after(() => controller.stop("SIGKILL"));
     await runPipeline(controller, "partial");
-    const status = await statusWhen(controller, (s) => s.lagEntries === 0n);
+    const status = await forwardingWhen(
+      controller.logStreaming,
+      (s) => s.lagEntries === 0n,
+      60_000,
+    );
     assert.ok(status.failedAttempts > 0n, "UNAVAILABLE answers were retried");
     assert.match(status.lastError, /^Unavailable/);
     assertWorkerLogsComplete(await readDelivered(out), expected("partial"));

@@ -149,15 +149,20 @@ export class LogForwarder {
     while (!signal.aborted) {
       const track = this.#next();
       if (track === undefined) {
-        this.#setState(ForwardingState.CAUGHT_UP);
+        this.#state = ForwardingState.CAUGHT_UP;
+        // Until a journal has new records (or shutdown); the listener goes with the wait.
         await new Promise<void>((resolve) => {
-          this.#wake = resolve;
-          signal.addEventListener("abort", () => resolve(), { once: true });
+          const done = () => {
+            signal.removeEventListener("abort", done);
+            this.#wake = undefined;
+            resolve();
+          };
+          this.#wake = done;
+          signal.addEventListener("abort", done, { once: true });
         });
-        this.#wake = undefined;
         continue;
       }
-      this.#setState(ForwardingState.SENDING);
+      this.#state = ForwardingState.SENDING;
       const batch = await readEntryBatch(track.journal, track.cursor.offset, this.#options, signal);
       if (batch.entries.length === 0) {
         await this.#advance(track, batch.end, 0);
@@ -219,7 +224,7 @@ export class LogForwarder {
             retryInMs: Math.round(delay),
           });
         }
-        this.#setState(ForwardingState.BACKING_OFF);
+        this.#state = ForwardingState.BACKING_OFF;
         await sleep(delay, signal);
       }
     }
@@ -236,10 +241,6 @@ export class LogForwarder {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
       this.#tracks.delete(track.journal.key);
     }
-  }
-
-  #setState(state: ForwardingState): void {
-    this.#state = state;
   }
 
   status(): LogForwardingDestination {

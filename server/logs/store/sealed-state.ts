@@ -19,36 +19,26 @@ export interface SealedState {
   summary: PipelineSummary | undefined;
 }
 
-interface SealedFile {
+/** The journal's counters as they are; its messages as protobuf JSON. */
+type SealedFile = Omit<JournalState, "header" | "lastProgress"> & {
   version: 1;
-  bytes: number;
-  records: number;
-  entries: number;
-  logEntries: number;
-  logIndex: number[];
-  lastRecordOffset: number;
-  maxWorkerIndex: number;
   header?: JsonValue;
   lastProgress?: JsonValue;
   summary?: JsonValue;
-}
+};
 
 export async function writeSealedState(path: string, sealed: SealedState): Promise<void> {
-  const { state, summary } = sealed;
+  const { header, lastProgress, ...counters } = sealed.state;
   const file: SealedFile = {
     version: 1,
-    bytes: state.bytes,
-    records: state.records,
-    entries: state.entries,
-    logEntries: state.logEntries,
-    logIndex: state.logIndex,
-    lastRecordOffset: state.lastRecordOffset,
-    maxWorkerIndex: state.maxWorkerIndex,
-    ...(state.header !== undefined && { header: toJson(JournalHeaderSchema, state.header) }),
-    ...(state.lastProgress !== undefined && {
-      lastProgress: toJson(PipelineProgressSchema, state.lastProgress),
+    ...counters,
+    ...(header !== undefined && { header: toJson(JournalHeaderSchema, header) }),
+    ...(lastProgress !== undefined && {
+      lastProgress: toJson(PipelineProgressSchema, lastProgress),
     }),
-    ...(summary !== undefined && { summary: toJson(PipelineSummarySchema, summary) }),
+    ...(sealed.summary !== undefined && {
+      summary: toJson(PipelineSummarySchema, sealed.summary),
+    }),
   };
   // Write then rename: a crash leaves the old file or the new one, never half of one.
   await writeFile(`${path}.tmp`, JSON.stringify(file));
@@ -57,27 +47,18 @@ export async function writeSealedState(path: string, sealed: SealedState): Promi
 
 /** The sealed state, or undefined when there is none or it cannot be read. */
 export async function readSealedState(path: string): Promise<SealedState | undefined> {
-  let file: SealedFile;
   try {
-    file = JSON.parse(await readFile(path, "utf8")) as SealedFile;
+    const file = JSON.parse(await readFile(path, "utf8")) as SealedFile;
     if (file.version !== 1) return undefined;
+    const { version: _, header, lastProgress, summary, ...counters } = file;
     return {
       state: {
-        bytes: file.bytes,
-        records: file.records,
-        entries: file.entries,
-        logEntries: file.logEntries,
-        logIndex: file.logIndex,
-        lastRecordOffset: file.lastRecordOffset,
-        maxWorkerIndex: file.maxWorkerIndex,
-        header: file.header === undefined ? undefined : fromJson(JournalHeaderSchema, file.header),
+        ...counters,
+        header: header === undefined ? undefined : fromJson(JournalHeaderSchema, header),
         lastProgress:
-          file.lastProgress === undefined
-            ? undefined
-            : fromJson(PipelineProgressSchema, file.lastProgress),
+          lastProgress === undefined ? undefined : fromJson(PipelineProgressSchema, lastProgress),
       },
-      summary:
-        file.summary === undefined ? undefined : fromJson(PipelineSummarySchema, file.summary),
+      summary: summary === undefined ? undefined : fromJson(PipelineSummarySchema, summary),
     };
   } catch {
     return undefined;
