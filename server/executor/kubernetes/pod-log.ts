@@ -8,10 +8,23 @@ export interface PodLogTarget {
   pod: string;
 }
 
+/** What one read of the log brought. */
+interface LogRead {
+  newLines: number;
+  /** Text after the last line break: a line still being written, or a last line without one. */
+  unfinished: string | undefined;
+}
+
+/** Pause between reads while the log is still settling after the container ended. */
+const settleDelayMs = 100;
+
 /**
  * One worker pod's log, passed on line by line exactly once: followed live
- * while the container runs, then read once more after it ends, from where
- * the follow got to, so a follow that started late or broke loses nothing.
+ * while the container runs, then read again after it ends, from where the
+ * follow got to, until it has settled, so a follow that started late or broke
+ * loses nothing. The container runtime may still be writing the log's end
+ * when the container is already reported finished: a read that ends inside a
+ * line, or brings new lines, is followed by another one.
  * (Kubernetes merges stdout and stderr into one log.)
  */
 export class PodLogCapture {
@@ -43,24 +56,40 @@ export class PodLogCapture {
     void this.#read(true, controller.signal).catch(() => {});
   }
 
-  /** After the container has ended: reads what the follow missed, then stops. */
-  async complete(attempts = 20): Promise<void> {
+  /** After the container has ended: reads what the follow missed until the log settles, then stops. */
+  async complete(attempts = 20, maxReads = 20): Promise<void> {
     this.#follow?.abort();
     this.#follow = undefined;
-    let lastError: unknown;
-    for (let i = 0; i < attempts; i++) {
+    let failures = 0;
+    let reads = 0;
+    let previous: LogRead | undefined;
+    for (;;) {
+      let read: LogRead;
       try {
-        await this.#read(false, undefined);
+        read = await this.#read(false, undefined);
+      } catch (error) {
+        // The API server may be restarting: try again shortly.
+        if (++failures >= attempts) {
+          this.#closed = true;
+          throw error;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** (failures - 1), 3000)));
+        continue;
+      }
+      reads++;
+      // Settled: nothing new, and it ends where the read before ended.
+      const settled = read.newLines === 0 && read.unfinished === previous?.unfinished;
+      if (settled || reads >= maxReads) {
+        // A last line without a line break is a line too, once nothing more comes.
+        const last =
+          read.unfinished === undefined ? undefined : this.#dedupe.accept(read.unfinished);
+        if (last !== undefined) this.#emit(last);
         this.#closed = true;
         return;
-      } catch (error) {
-        lastError = error;
-        // The API server may be restarting: try again shortly.
-        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** i, 3000)));
       }
+      previous = read;
+      await new Promise((r) => setTimeout(r, settleDelayMs));
     }
-    this.#closed = true;
-    throw lastError;
   }
 
   /** Stops following without reading more (the pod is gone). */
@@ -69,13 +98,21 @@ export class PodLogCapture {
     this.#follow?.abort();
   }
 
-  async #read(follow: boolean, signal: AbortSignal | undefined): Promise<void> {
+  async #read(follow: boolean, signal: AbortSignal | undefined): Promise<LogRead> {
     const dedupe = this.#dedupe;
     dedupe.newRead();
+    const result: LogRead = { newLines: 0, unfinished: undefined };
+    let ending = false;
     const splitter = new LineSplitter(this.#maxLineBytes + 40, (raw) => {
-      if (this.#closed || signal?.aborted) return;
-      const line = dedupe.accept(raw);
-      if (line !== undefined) this.#emit(line);
+      // No line break yet: kept aside, not passed on, so a later read brings the whole line.
+      if (ending) result.unfinished = raw;
+      else if (this.#closed || signal?.aborted) return;
+      else {
+        const line = dedupe.accept(raw);
+        if (line === undefined) return;
+        result.newLines++;
+        this.#emit(line);
+      }
     });
     const since = dedupe.sinceTime;
     await readPodLog(
@@ -84,6 +121,8 @@ export class PodLogCapture {
       (chunk) => splitter.write(chunk),
       signal,
     );
+    ending = true;
     splitter.end();
+    return result;
   }
 }
