@@ -321,7 +321,7 @@ export enum ForwardingState {
   SENDING = 2,
 
   /**
-   * The last attempt failed; waiting before the next one.
+   * The last attempt failed: retrying with backoff until one succeeds.
    *
    * @generated from enum value: FORWARDING_STATE_BACKING_OFF = 3;
    */

@@ -69,7 +69,8 @@ describe("forwarding to Otto-handler from Kubernetes workers", { skip: skipUnles
       await new Promise((resolve) => setTimeout(resolve, 10_000));
       const during = (await logs.getLogForwardingStatus({})).destinations[0];
       assert.equal(during?.state, ForwardingState.BACKING_OFF);
-      assert.ok((during?.lagEntries ?? 0n) > 0n);
+      assert.ok((during?.lagEntries ?? 0n) > 0n, "entries wait on disk");
+      assert.notEqual(during?.lastError, "");
       handler = await startHandler(["--out", out, "--port", String(port)]);
       const events = await run;
       assert.equal(events.at(-1)?.status, PipelineStatus.SUCCEEDED);

@@ -139,6 +139,7 @@ export class LogForwarder {
         this.#lastError = `Internal: ${(error as Error).message}`;
         this.#lastErrorTime = timestampFromDate(new Date());
         this.#logger.error("forwardingFailed", { url: this.#options.url, error: this.#lastError });
+        this.#state = ForwardingState.BACKING_OFF;
         await sleep(this.#options.maxBackoffMs, signal);
       }
     }
@@ -162,7 +163,8 @@ export class LogForwarder {
         });
         continue;
       }
-      this.#state = ForwardingState.SENDING;
+      // While failing, retries keep reporting BACKING_OFF: the state tells whether delivery works.
+      if (failures === 0) this.#state = ForwardingState.SENDING;
       const batch = await readEntryBatch(track.journal, track.cursor.offset, this.#options, signal);
       if (batch.entries.length === 0) {
         await this.#advance(track, batch.end, 0);

@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import { OttoHandlerIngestService } from "../../../gen/otto/handler/v1/handler_pb.js";
+import { JournalRecordSchema } from "../../../gen/ottoscaler/store/v1/journal_pb.js";
+import {
+  BuildLogEntrySchema,
+  ForwardingState,
+  LogEntrySchema,
+  type LogForwardingDestination,
+  LogStream,
+} from "../../../gen/ottoscaler/v1/log_streaming_pb.js";
+import { silentLogger } from "../../observability/logger.ts";
+import { tempDataDir } from "../../testing/data-dir.ts";
+import { BuildStore } from "../store/build-store.ts";
+import { LogForwarder } from "./forwarder.ts";
+
+function logRecord(sequence: number) {
+  const entry = create(LogEntrySchema, {
+    workerId: "p.s.a1.w0",
+    line: `line ${sequence}`,
+    stream: LogStream.STDOUT,
+    timestamp: timestampNow(),
+    sequence: BigInt(sequence),
+  });
+  return create(JournalRecordSchema, {
+    record: {
+      case: "log",
+      value: create(BuildLogEntrySchema, { pipelineId: "p", stageId: "s", attempt: 1, entry }),
+    },
+  });
+}
+
+describe("the log forwarder", () => {
+  it("reports BACKING_OFF through every retry of a failing destination, and SENDING again once one succeeds", async (t) => {
+    const store = new BuildStore(tempDataDir(), silentLogger);
+    await store.load();
+    const failures = 3;
+    const seen: ForwardingState[] = [];
+    let afterRecovery: LogForwardingDestination | undefined;
+    let calls = 0;
+    let forwarder: LogForwarder | undefined;
+    let delivered: () => void = () => {};
+    const deliveredOnce = new Promise<void>((resolve) => {
+      delivered = resolve;
+    });
+    const transport = createRouterTransport(({ service }) => {
+      service(OttoHandlerIngestService, {
+        ingestEntries(request) {
+          calls++;
+          // What anyone asking for the status sees while this attempt is in flight.
+          if (forwarder !== undefined) seen.push(forwarder.status().state);
+          if (calls <= failures) throw new ConnectError("handler down", Code.Unavailable);
+          // The second batch is sent only once the first one's acknowledgement is recorded.
+          if (calls === failures + 2) {
+            afterRecovery = forwarder?.status();
+            delivered();
+          }
+          return { stored: request.entries.length, duplicates: 0 };
+        },
+      });
+    });
+    forwarder = new LogForwarder(
+      store,
+      createClient(OttoHandlerIngestService, transport),
+      {
+        url: "http://handler.test",
+        source: "test",
+        maxEntries: 5,
+        maxBytes: 1 << 20,
+        maxBackoffMs: 5,
+        callTimeoutMs: 1000,
+        reportEveryMs: 60_000,
+      },
+      silentLogger,
+    );
+    const stop = new AbortController();
+    t.after(async () => {
+      stop.abort();
+      await forwarder?.stopped();
+      await store.close();
+    });
+    await forwarder.start(stop.signal);
+    const journal = store.openForWriting("pipeline", "p");
+    for (let s = 1; s <= 10; s++) journal.append(logRecord(s));
+    await deliveredOnce;
+    assert.deepEqual(
+      seen.map((s) => ForwardingState[s]),
+      ["SENDING", "BACKING_OFF", "BACKING_OFF", "BACKING_OFF", "SENDING"],
+      "the first attempt is SENDING; every retry after a failure stays BACKING_OFF",
+    );
+    assert.equal(afterRecovery?.failedAttempts, BigInt(failures));
+    assert.match(afterRecovery?.lastError ?? "", /^Unavailable: handler down/);
+    assert.equal(afterRecovery?.acknowledgedEntries, 5n);
+    assert.equal(afterRecovery?.lagEntries, 5n);
+  });
+});
