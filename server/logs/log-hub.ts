@@ -4,6 +4,7 @@ import {
   BuildKind,
   JournalHeaderSchema,
   JournalRecordSchema,
+  TaskWorkerEventSchema,
 } from "../../gen/ottoscaler/store/v1/journal_pb.js";
 import {
   type BuildLogEntry,
@@ -13,6 +14,7 @@ import {
   LogStream,
 } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
 import type { PipelineProgress, PipelineSummary } from "../../gen/ottoscaler/v1/pipeline_pb.js";
+import type { WorkerStatus } from "../../gen/ottoscaler/v1/worker_pb.js";
 import type { WorkerStream } from "../executor/executor.ts";
 import { ReplayBuffer } from "../util/replay-buffer.ts";
 import type { BuildJournal } from "./store/build-journal.ts";
@@ -56,7 +58,7 @@ function headerRecord(kind: BuildKind, id: string, header: BuildHeader) {
 
 /**
  * Every worker's output, whatever executor produced it. Each line (and each
- * pipeline status event) is appended to its build's journal in the store as it
+ * pipeline status event and task worker change) is appended to its build's journal in the store as it
  * arrives: that is what is kept. The hub also caches the newest lines of each
  * worker and of each pipeline in memory, bounded, for followers; readers of
  * older lines go to the journal (see log-reads.ts).
@@ -94,6 +96,21 @@ export class LogHub {
   closeBuild(pipelineId: string, summary: PipelineSummary): Promise<void> {
     this.#builds.get(pipelineId)?.close();
     return this.store.get("pipeline", pipelineId)?.seal(summary) ?? Promise.resolve();
+  }
+
+  /**
+   * A ScaleUp task worker's status changed: kept in its task's journal (opened
+   * with the worker's log), numbered per task across restarts.
+   */
+  recordTaskWorker(worker: WorkerStatus): void {
+    const journal = this.store.get("task", worker.taskId);
+    if (journal === undefined || !journal.writing) return;
+    const event = create(TaskWorkerEventSchema, {
+      sequence: BigInt(journal.state.workerEvents + 1),
+      recordedAt: timestampNow(),
+      worker,
+    });
+    journal.append(create(JournalRecordSchema, { record: { case: "worker", value: event } }));
   }
 
   /** A ScaleUp task has no live worker left: its journal is sealed until the next ScaleUp. */

@@ -15,6 +15,13 @@ interface StatusRecord {
   status: string;
   message: string;
 }
+interface WorkerRecord {
+  kind: "worker";
+  taskId: string;
+  sequence: number;
+  workerId: string;
+  phase: string;
+}
 
 /** What the reference Otto-handler wrote to its --out file, grouped, in file order. */
 export interface Delivered {
@@ -22,14 +29,20 @@ export interface Delivered {
   logs: Map<string, { sequence: number; line: string }[]>;
   /** Per pipeline: its status events, in the order they were stored. */
   statuses: Map<string, { sequence: number; status: string; message: string }[]>;
+  /** Per ScaleUp task: its workers' status changes, in the order they were stored. */
+  workers: Map<string, { sequence: number; workerId: string; phase: string }[]>;
 }
 
 export async function readDelivered(file: string): Promise<Delivered> {
-  const delivered: Delivered = { logs: new Map(), statuses: new Map() };
+  const delivered: Delivered = { logs: new Map(), statuses: new Map(), workers: new Map() };
   const lines = readline.createInterface({ input: createReadStream(file) });
   for await (const text of lines) {
-    const record = JSON.parse(text) as LogRecord | StatusRecord;
-    if (record.kind === "log") {
+    const record = JSON.parse(text) as LogRecord | StatusRecord | WorkerRecord;
+    if (record.kind === "worker") {
+      const list = delivered.workers.get(record.taskId) ?? [];
+      delivered.workers.set(record.taskId, list);
+      list.push({ sequence: record.sequence, workerId: record.workerId, phase: record.phase });
+    } else if (record.kind === "log") {
       const list = delivered.logs.get(record.workerId) ?? [];
       delivered.logs.set(record.workerId, list);
       list.push({ sequence: record.sequence, line: record.line });
@@ -69,14 +82,23 @@ export function assertWorkerLogsComplete(
 
 /** A pipeline's status events present once each, in order 1..n; returns them. */
 export function assertStatusesComplete(delivered: Delivered, pipelineId: string) {
-  const events = delivered.statuses.get(pipelineId) ?? [];
+  return distinctInOrder(delivered.statuses.get(pipelineId) ?? [], `${pipelineId}: status events`);
+}
+
+/** A task's worker events present once each, in order 1..n; returns them. */
+export function assertWorkerEventsComplete(delivered: Delivered, taskId: string) {
+  return distinctInOrder(delivered.workers.get(taskId) ?? [], `${taskId}: worker events`);
+}
+
+/** The first of each sequence (later ones are duplicates the receiver drops), checked to be 1..n. */
+function distinctInOrder<T extends { sequence: number }>(events: T[], what: string): T[] {
   const distinct = events.filter(
     (event, i) => events.findIndex((e) => e.sequence === event.sequence) === i,
   );
   assert.deepEqual(
     distinct.map((e) => e.sequence),
     distinct.map((_, i) => i + 1),
-    `${pipelineId}: status events in order with no gap`,
+    `${what} in order with no gap`,
   );
   return distinct;
 }

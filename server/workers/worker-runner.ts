@@ -1,5 +1,5 @@
 import { timestampNow } from "@bufbuild/protobuf/wkt";
-import { WorkerPhase } from "../../gen/ottoscaler/v1/worker_pb.js";
+import { WorkerPhase, type WorkerStatus } from "../../gen/ottoscaler/v1/worker_pb.js";
 import { notStarted, type WorkerSlots } from "../engine/worker-slots.ts";
 import type { Executor, WorkerOutcome, WorkerSpec } from "../executor/executor.ts";
 import type { LogHub } from "../logs/log-hub.ts";
@@ -47,17 +47,12 @@ export class WorkerRunner {
   ): Promise<WorkerOutcome> {
     const { executor, slots, registry, logs, logger } = this.#deps;
     const { workerId } = spec;
-    registry.add({
-      workerId,
-      taskId: spec.taskId ?? "",
-      pipelineId: spec.pipelineId ?? "",
-      stageId: spec.stageId ?? "",
-      attempt: spec.attempt ?? 0,
-      index: spec.index,
-      image: spec.image,
-      command: [...spec.command],
-      createdAt: timestampNow(),
-    });
+    // A task worker's every change is kept and forwarded with its task (a pipeline's workers
+    // change within its progress events, which are kept with the pipeline).
+    const changed = (worker: WorkerStatus | undefined) => {
+      if (worker !== undefined && worker.taskId !== "") logs.recordTaskWorker(worker);
+    };
+    // The log first: a task worker's journal must be open to record its first status.
     logs.openWorker({
       workerId,
       ...(spec.pipelineId !== undefined && { pipelineId: spec.pipelineId }),
@@ -65,19 +60,34 @@ export class WorkerRunner {
       ...(spec.attempt !== undefined && { attempt: spec.attempt }),
       ...(spec.taskId !== undefined && { taskId: spec.taskId }),
     });
+    changed(
+      registry.add({
+        workerId,
+        taskId: spec.taskId ?? "",
+        pipelineId: spec.pipelineId ?? "",
+        stageId: spec.stageId ?? "",
+        attempt: spec.attempt ?? 0,
+        index: spec.index,
+        image: spec.image,
+        command: [...spec.command],
+        createdAt: timestampNow(),
+      }),
+    );
     const hooks = {
       started: () => {
-        registry.update(workerId, {
-          phase: WorkerPhase.RUNNING,
-          startedAt: timestampNow(),
-          reason: "",
-        });
+        changed(
+          registry.update(workerId, {
+            phase: WorkerPhase.RUNNING,
+            startedAt: timestampNow(),
+            reason: "",
+          }),
+        );
         logger.debug("workerStarted", { workerId });
         watch.started?.();
       },
       log: (stream: "stdout" | "stderr", line: string) => logs.append(workerId, stream, line),
       waiting: (reason: string) => {
-        registry.update(workerId, { reason });
+        changed(registry.update(workerId, { reason }));
         watch.waiting?.(reason);
       },
     };
@@ -92,13 +102,15 @@ export class WorkerRunner {
       // An executor bug or an infrastructure error: the worker fails, the server does not.
       outcome = { phase: "failed", reason: error instanceof Error ? error.message : String(error) };
     }
-    registry.update(workerId, {
-      phase: phaseOf[outcome.phase],
-      reason: outcome.reason,
-      finishedAt: timestampNow(),
-      ...("exitCode" in outcome &&
-        outcome.exitCode !== undefined && { exitCode: outcome.exitCode }),
-    });
+    changed(
+      registry.update(workerId, {
+        phase: phaseOf[outcome.phase],
+        reason: outcome.reason,
+        finishedAt: timestampNow(),
+        ...("exitCode" in outcome &&
+          outcome.exitCode !== undefined && { exitCode: outcome.exitCode }),
+      }),
+    );
     logs.closeWorker(workerId);
     logger.debug("workerFinished", { workerId, phase: outcome.phase, reason: outcome.reason });
     return outcome;

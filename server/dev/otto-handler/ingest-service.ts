@@ -25,12 +25,16 @@ export interface IngestOptions {
   rejectLine: RegExp | undefined;
 }
 
+/** Stored keys per kind of entry: log lines by worker id, status events by pipeline id, worker events by task id. */
+export type StoredKeys = Record<EntryRecord["kind"], DedupeStore>;
+
+export function emptyStoredKeys(): StoredKeys {
+  return { log: new DedupeStore(), status: new DedupeStore(), worker: new DedupeStore() };
+}
+
 export interface IngestState {
   file: OutFile;
-  /** Stored keys of log lines, by worker id. */
-  logs: DedupeStore;
-  /** Stored keys of status events, by pipeline id. */
-  statuses: DedupeStore;
+  stored: StoredKeys;
 }
 
 /** A failed call: the gRPC status and its message. */
@@ -109,11 +113,13 @@ export function createIngestService(
   async function store(batch: EntryRecord[]): Promise<IngestResponse> {
     const fresh: EntryRecord[] = [];
     // Keys new to this batch, kept apart until the write succeeds.
-    const pending = { log: new DedupeStore(), status: new DedupeStore() };
+    const pending = emptyStoredKeys();
     for (const record of batch) {
       const id = keyId(record);
-      const stored = record.kind === "log" ? state.logs : state.statuses;
-      if (stored.has(id, record.sequence) || pending[record.kind].has(id, record.sequence))
+      if (
+        state.stored[record.kind].has(id, record.sequence) ||
+        pending[record.kind].has(id, record.sequence)
+      )
         continue;
       pending[record.kind].add(id, record.sequence);
       fresh.push(record);
@@ -126,7 +132,7 @@ export function createIngestService(
       }
     }
     for (const record of fresh) {
-      (record.kind === "log" ? state.logs : state.statuses).add(keyId(record), record.sequence);
+      state.stored[record.kind].add(keyId(record), record.sequence);
     }
     const duplicates = batch.length - fresh.length;
     written += fresh.length;

@@ -2,8 +2,7 @@
 import { readFile } from "node:fs/promises";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
-import { DedupeStore } from "./dedupe-store.ts";
-import { createIngestService } from "./ingest-service.ts";
+import { createIngestService, emptyStoredKeys } from "./ingest-service.ts";
 import { type HandlerOptions, parseOptions, usage } from "./options.ts";
 import { openOutFile } from "./out-file.ts";
 import { loadIngestService } from "./proto.ts";
@@ -28,15 +27,16 @@ async function run(options: HandlerOptions): Promise<void> {
     { level: options.logLevel, base: { service: "otto-handler-dev" } },
     pino.destination({ fd: 2, sync: true }),
   );
-  const logs = new DedupeStore();
-  const statuses = new DedupeStore();
+  const stored = emptyStoredKeys();
   const { file, recovery } = await openOutFile(options.out, (record) => {
     const sequence = record.sequence;
     if (typeof sequence !== "number") return;
     if (record.kind === "log" && typeof record.workerId === "string") {
-      logs.add(record.workerId, sequence);
+      stored.log.add(record.workerId, sequence);
     } else if (record.kind === "status" && typeof record.pipelineId === "string") {
-      statuses.add(record.pipelineId, sequence);
+      stored.status.add(record.pipelineId, sequence);
+    } else if (record.kind === "worker" && typeof record.taskId === "string") {
+      stored.worker.add(record.taskId, sequence);
     }
   });
   if (recovery.truncatedBytes > 0) {
@@ -52,11 +52,12 @@ async function run(options: HandlerOptions): Promise<void> {
     event: "outFileRead",
     file: options.out,
     lines: recovery.lines,
-    workers: logs.stats().ids,
-    pipelines: statuses.stats().ids,
+    workers: stored.log.stats().ids,
+    pipelines: stored.status.stats().ids,
+    tasks: stored.worker.stats().ids,
   });
 
-  const service = createIngestService(options, { file, logs, statuses }, log);
+  const service = createIngestService(options, { file, stored }, log);
   const server = new grpc.Server();
   server.addService(loadIngestService(), { IngestEntries: service.IngestEntries });
   const credentials =
@@ -95,8 +96,9 @@ async function run(options: HandlerOptions): Promise<void> {
       log.info({
         event: "stopped",
         ...service.totals(),
-        logKeys: logs.stats(),
-        statusKeys: statuses.stats(),
+        logKeys: stored.log.stats(),
+        statusKeys: stored.status.stats(),
+        workerEventKeys: stored.worker.stats(),
       });
       process.exit(0);
     });

@@ -10,6 +10,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntrySchema } from "../../../gen/otto/handler/v1/handler_pb.js";
 import { LogStream } from "../../../gen/ottoscaler/v1/log_streaming_pb.js";
 import { PipelineStatus } from "../../../gen/ottoscaler/v1/pipeline_pb.js";
+import { WorkerPhase } from "../../../gen/ottoscaler/v1/worker_pb.js";
 import { testTls } from "../../testing/tls.ts";
 import { startHandler } from "./handler-process.ts";
 
@@ -33,6 +34,17 @@ const status = (pipelineId: string, sequence: number): EntryInit => ({
   },
 });
 
+const worker = (taskId: string, sequence: number, workerId = `${taskId}.w0`): EntryInit => ({
+  kind: {
+    case: "worker",
+    value: {
+      taskId,
+      sequence: BigInt(sequence),
+      worker: { workerId, taskId, phase: WorkerPhase.RUNNING },
+    },
+  },
+});
+
 async function tempFile(): Promise<string> {
   return path.join(await mkdtemp(path.join(os.tmpdir(), "otto-handler-")), "out.jsonl");
 }
@@ -45,8 +57,9 @@ async function readLines(file: string): Promise<Record<string, unknown>[]> {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+const keyIds = { log: "workerId", status: "pipelineId", worker: "taskId" } as const;
 const keys = (lines: Record<string, unknown>[]) =>
-  lines.map((l) => `${l.kind}:${l.kind === "log" ? l.workerId : l.pipelineId}:${l.sequence}`);
+  lines.map((l) => `${l.kind}:${l[keyIds[l.kind as keyof typeof keyIds]]}:${l.sequence}`);
 
 async function rejection(call: Promise<unknown>): Promise<ConnectError> {
   try {
@@ -58,7 +71,7 @@ async function rejection(call: Promise<unknown>): Promise<ConnectError> {
 }
 
 describe("otto-handler-dev", () => {
-  it("stores new log lines and status events, one JSON line each, before acknowledging", async () => {
+  it("stores new log lines, status events and worker events, one JSON line each, before acknowledging", async () => {
     const out = await tempFile();
     await using handler = await startHandler(["--out", out]);
     const response = await handler.client().ingestEntries({
@@ -98,9 +111,27 @@ describe("otto-handler-dev", () => {
             },
           },
         },
+        {
+          kind: {
+            case: "worker",
+            value: {
+              taskId: "t1",
+              sequence: 1n,
+              timestamp: { seconds: 1_700_000_000n, nanos: 0 },
+              worker: {
+                workerId: "t1.w0",
+                taskId: "t1",
+                index: 0,
+                phase: WorkerPhase.FAILED,
+                reason: "exit code 3",
+                exitCode: 3,
+              },
+            },
+          },
+        },
       ],
     });
-    assert.equal(response.stored, 2);
+    assert.equal(response.stored, 3);
     assert.equal(response.duplicates, 0);
     const text = await readFile(out, "utf8");
     assert.equal(
@@ -112,6 +143,9 @@ describe("otto-handler-dev", () => {
         '{"kind":"status","pipelineId":"p1","sequence":1,"status":"PIPELINE_STATUS_SUCCEEDED",' +
           '"stageId":"build","message":"done","attempt":2,"timestamp":null,"workerIds":["w1"],' +
           '"source":"ns-a"}',
+        '{"kind":"worker","taskId":"t1","sequence":1,"workerId":"t1.w0","index":0,' +
+          '"phase":"WORKER_PHASE_FAILED","reason":"exit code 3","exitCode":3,' +
+          '"timestamp":"2023-11-14T22:13:20Z","source":"ns-a"}',
         "",
       ].join("\n"),
     );
@@ -122,20 +156,30 @@ describe("otto-handler-dev", () => {
     await using handler = await startHandler(["--out", out]);
     const client = handler.client();
     const first = await client.ingestEntries({
-      entries: [log("w1", 1), log("w1", 2), log("w1", 1), status("p1", 1), status("p1", 1)],
+      entries: [
+        ...[log("w1", 1), log("w1", 2), log("w1", 1), status("p1", 1), status("p1", 1)],
+        ...[worker("t1", 1), worker("t1", 1)],
+      ],
     });
-    assert.deepEqual([first.stored, first.duplicates], [5, 2]);
+    assert.deepEqual([first.stored, first.duplicates], [7, 3]);
     const second = await client.ingestEntries({
-      entries: [log("w1", 2), log("w1", 3), log("w2", 1), status("p1", 1), status("p1", 2)],
+      entries: [
+        ...[log("w1", 2), log("w1", 3), log("w2", 1), status("p1", 1), status("p1", 2)],
+        // The same sequence under another kind or id is another entry.
+        ...[worker("t1", 1), worker("t1", 2), worker("p1", 1)],
+      ],
     });
-    assert.deepEqual([second.stored, second.duplicates], [5, 2]);
+    assert.deepEqual([second.stored, second.duplicates], [8, 3]);
     assert.deepEqual(keys(await readLines(out)), [
       "log:w1:1",
       "log:w1:2",
       "status:p1:1",
+      "worker:t1:1",
       "log:w1:3",
       "log:w2:1",
       "status:p1:2",
+      "worker:t1:2",
+      "worker:p1:1",
     ]);
   });
 
@@ -160,23 +204,26 @@ describe("otto-handler-dev", () => {
     {
       await using handler = await startHandler(["--out", out]);
       await handler.client().ingestEntries({
-        entries: [log("w1", 1), log("w1", 2), log("w1", 4), status("p1", 1)],
+        entries: [log("w1", 1), log("w1", 2), log("w1", 4), status("p1", 1), worker("t1", 1)],
       });
       assert.equal(await handler.stop(), 0);
     }
     await using handler = await startHandler(["--out", out]);
-    assert.equal((await handler.waitForLog("outFileRead")).lines, 4);
+    assert.equal((await handler.waitForLog("outFileRead")).lines, 5);
     const response = await handler
       .client()
       .ingestEntries({ entries: [log("w1", 1), log("w1", 2), log("w1", 3), log("w1", 4)] });
     assert.deepEqual([response.stored, response.duplicates], [4, 3]);
-    const again = await handler.client().ingestEntries({ entries: [status("p1", 1)] });
-    assert.deepEqual([again.stored, again.duplicates], [1, 1]);
+    const again = await handler
+      .client()
+      .ingestEntries({ entries: [status("p1", 1), worker("t1", 1)] });
+    assert.deepEqual([again.stored, again.duplicates], [2, 2]);
     assert.deepEqual(keys(await readLines(out)), [
       "log:w1:1",
       "log:w1:2",
       "log:w1:4",
       "status:p1:1",
+      "worker:t1:1",
       "log:w1:3",
     ]);
   });
@@ -216,11 +263,18 @@ describe("otto-handler-dev", () => {
 
   describe("rejects a batch with INVALID_ARGUMENT naming the entry and field, storing none of it", () => {
     const cases: [string, EntryInit, string][] = [
-      ["neither kind set", {}, "entries[1].kind"],
+      ["no kind set", {}, "entries[1].kind"],
       ["a log line without worker_id", log("", 1), "entries[1].log.worker_id"],
       ["a log line with sequence 0", log("w1", 0), "entries[1].log.sequence"],
       ["a status event without pipeline_id", status("", 1), "entries[1].status.pipeline_id"],
       ["a status event with sequence 0", status("p1", 0), "entries[1].status.sequence"],
+      ["a worker event without task_id", worker("", 1, "t.w0"), "entries[1].worker.task_id"],
+      ["a worker event with sequence 0", worker("t1", 0), "entries[1].worker.sequence"],
+      [
+        "a worker event without a worker id",
+        worker("t1", 1, ""),
+        "entries[1].worker.worker.worker_id",
+      ],
     ];
     for (const [name, bad, field] of cases) {
       it(name, async () => {

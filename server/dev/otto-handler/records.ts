@@ -33,9 +33,26 @@ interface PlainStatusEvent {
   progress?: PlainProgress | null;
 }
 
+interface PlainWorkerStatus {
+  workerId?: string;
+  taskId?: string;
+  index?: number;
+  phase?: string | number;
+  reason?: string;
+  exitCode?: number | null;
+}
+
+interface PlainWorkerEvent {
+  taskId?: string;
+  sequence?: string | number;
+  timestamp?: PlainTimestamp | null;
+  worker?: PlainWorkerStatus | null;
+}
+
 export interface PlainEntry {
   log?: PlainLogLine | null;
   status?: PlainStatusEvent | null;
+  worker?: PlainWorkerEvent | null;
 }
 
 export interface PlainRequest {
@@ -70,11 +87,34 @@ export interface StatusRecord {
   source: string;
 }
 
-export type EntryRecord = LogRecord | StatusRecord;
+export interface WorkerRecord {
+  kind: "worker";
+  taskId: string;
+  sequence: number;
+  workerId: string;
+  index: number;
+  phase: string | number;
+  reason: string;
+  exitCode: number | null;
+  timestamp: string | null;
+  source: string;
+}
 
-/** The dedupe key's id: the worker of a log line, the pipeline of a status event. */
+export type EntryRecord = LogRecord | StatusRecord | WorkerRecord;
+
+/**
+ * The dedupe key's id: the worker of a log line, the pipeline of a status event, the task of
+ * a worker event.
+ */
 export function keyId(record: EntryRecord): string {
-  return record.kind === "log" ? record.workerId : record.pipelineId;
+  switch (record.kind) {
+    case "log":
+      return record.workerId;
+    case "status":
+      return record.pipelineId;
+    case "worker":
+      return record.taskId;
+  }
 }
 
 /** Why a batch can never be stored; `field` names the entry, as in `entries[3].log.sequence`. */
@@ -93,7 +133,8 @@ export function toRecords(request: PlainRequest): EntryRecord[] {
     const at = `entries[${index}]`;
     if (entry.log) return logRecord(entry.log, `${at}.log`, source);
     if (entry.status) return statusRecord(entry.status, `${at}.status`, source);
-    throw new InvalidEntryError(`${at}.kind`, "neither log nor status is set");
+    if (entry.worker) return workerRecord(entry.worker, `${at}.worker`, source);
+    throw new InvalidEntryError(`${at}.kind`, "none of log, status and worker is set");
   });
 }
 
@@ -126,6 +167,22 @@ function statusRecord(event: PlainStatusEvent, at: string, source: string): Stat
     attempt: progress.attempt ?? 0,
     timestamp: rfc3339(progress.timestamp, `${at}.progress.timestamp`),
     workerIds: progress.workerIds ?? [],
+    source,
+  };
+}
+
+function workerRecord(event: PlainWorkerEvent, at: string, source: string): WorkerRecord {
+  const worker = event.worker ?? {};
+  return {
+    kind: "worker",
+    taskId: requireId(event.taskId, `${at}.task_id`),
+    sequence: requireSequence(event.sequence, `${at}.sequence`),
+    workerId: requireId(worker.workerId, `${at}.worker.worker_id`),
+    index: worker.index ?? 0,
+    phase: worker.phase ?? "WORKER_PHASE_UNSPECIFIED",
+    reason: worker.reason ?? "",
+    exitCode: worker.exitCode ?? null,
+    timestamp: rfc3339(event.timestamp, `${at}.timestamp`),
     source,
   };
 }

@@ -5,11 +5,17 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { ForwardingState } from "../../../gen/ottoscaler/v1/log_streaming_pb.js";
 import { PipelineStatus } from "../../../gen/ottoscaler/v1/pipeline_pb.js";
+import { WorkerPhase } from "../../../gen/ottoscaler/v1/worker_pb.js";
 import { type HandlerProcess, startHandler } from "../../dev/otto-handler/handler-process.ts";
-import { rssMiB, startController } from "../../testing/controller-process.ts";
+import {
+  type ControllerProcess,
+  rssMiB,
+  startController,
+} from "../../testing/controller-process.ts";
 import { caughtUp, forwardingWhen } from "../../testing/forwarding-status.ts";
 import {
   assertStatusesComplete,
+  assertWorkerEventsComplete,
   assertWorkerLogsComplete,
   readDelivered,
 } from "../../testing/handler-output.ts";
@@ -187,4 +193,85 @@ describe("forwarding to Otto-handler (reference handler, local executor)", {
     assert.equal(statuses.at(-1)?.status, "PIPELINE_STATUS_CANCELLED");
     assert.match(statuses.at(-1)?.message ?? "", /interrupted/);
   });
+
+  it("forwards every status change of ScaleUp workers, numbered per task, and goes on numbering after a restart", async (t) => {
+    const out = path.join(await tempDir("handler"), "out.jsonl");
+    await using handler = await startHandler(["--out", out]);
+    const env = controllerEnv(await tempDir("data"), handler);
+    const first = await startController(env);
+    t.after(() => first.stop("SIGKILL"));
+    const farm = watchPhases(first, "farm");
+    await first.ottoscaler.scaleUp({ taskId: "farm", workerCount: 2, command: ["sleep 60"] });
+    await farm.until("farm.w0", WorkerPhase.RUNNING);
+    await farm.until("farm.w1", WorkerPhase.RUNNING);
+    await first.ottoscaler.scaleDown({ taskId: "farm", workerCount: 2 });
+    await first.ottoscaler.scaleUp({ taskId: "farm", workerCount: 1, command: ["echo done"] });
+    await farm.until("farm.w2", WorkerPhase.SUCCEEDED);
+    assert.equal(await first.stop("SIGTERM"), 0);
+    // A new process: its numbers must not start again at 1, or Otto-handler would drop its
+    // events as duplicates of the first process's.
+    const second = await startController(env);
+    t.after(() => second.stop("SIGKILL"));
+    const again = watchPhases(second, "farm");
+    await second.ottoscaler.scaleUp({ taskId: "farm", workerCount: 1, command: ["echo again"] });
+    await again.until("farm.w3", WorkerPhase.SUCCEEDED);
+    await forwardingWhen(second.logStreaming, caughtUp(4 * 3 + 2));
+    const delivered = await readDelivered(out);
+    const events = assertWorkerEventsComplete(delivered, "farm");
+    const phases = (workerId: string) =>
+      events.filter((e) => e.workerId === workerId).map((e) => e.phase);
+    const stopped = ["WORKER_PHASE_PENDING", "WORKER_PHASE_RUNNING", "WORKER_PHASE_STOPPED"];
+    const succeeded = ["WORKER_PHASE_PENDING", "WORKER_PHASE_RUNNING", "WORKER_PHASE_SUCCEEDED"];
+    assert.deepEqual(phases("farm.w0"), stopped);
+    assert.deepEqual(phases("farm.w1"), stopped);
+    assert.deepEqual(phases("farm.w2"), succeeded);
+    assert.deepEqual(phases("farm.w3"), succeeded);
+    assert.deepEqual(
+      events.slice(-3).map((e) => [e.sequence, e.workerId]),
+      [
+        [10, "farm.w3"],
+        [11, "farm.w3"],
+        [12, "farm.w3"],
+      ],
+    );
+    assertWorkerLogsComplete(
+      delivered,
+      new Map([
+        ["farm.w2", { count: 1, lineOf: () => "done" }],
+        ["farm.w3", { count: 1, lineOf: () => "again" }],
+      ]),
+    );
+  });
 });
+
+/** Follows a task's workers (WatchWorkers); `until` resolves once a worker has reached a phase. */
+function watchPhases(controller: ControllerProcess, taskId: string) {
+  const reached = new Map<string, Set<WorkerPhase>>();
+  const waiting = new Set<() => void>();
+  const watch = controller.ottoscaler.watchWorkers({ taskId });
+  void (async () => {
+    try {
+      for await (const { worker } of watch) {
+        if (worker === undefined) continue;
+        const phases = reached.get(worker.workerId) ?? new Set();
+        reached.set(worker.workerId, phases.add(worker.phase));
+        for (const check of waiting) check();
+      }
+    } catch {
+      // The controller stopped: whoever still waits fails on the test's timeout.
+    }
+  })();
+  return {
+    until(workerId: string, phase: WorkerPhase): Promise<void> {
+      return new Promise((resolve) => {
+        const check = () => {
+          if (!reached.get(workerId)?.has(phase)) return;
+          waiting.delete(check);
+          resolve();
+        };
+        waiting.add(check);
+        check();
+      });
+    },
+  };
+}

@@ -5,6 +5,7 @@ import {
   EntrySchema,
   LogLineSchema,
   StatusEventSchema,
+  WorkerEventSchema,
 } from "../../../gen/otto/handler/v1/handler_pb.js";
 import { JournalRecordSchema } from "../../../gen/ottoscaler/store/v1/journal_pb.js";
 import { scanJournal } from "../journal/journal-scan.ts";
@@ -73,6 +74,20 @@ export async function readEntryBatch(
             pipelineId: record.value.pipelineId,
             sequence: record.value.sequence,
             progress: record.value,
+          }),
+        },
+      });
+    } else if (record.case === "worker") {
+      const { sequence, recordedAt, worker } = record.value;
+      batch.firstTimestamp ??= recordedAt;
+      entry = create(EntrySchema, {
+        kind: {
+          case: "worker",
+          value: create(WorkerEventSchema, {
+            taskId,
+            sequence,
+            ...(recordedAt !== undefined && { timestamp: recordedAt }),
+            ...(worker !== undefined && { worker }),
           }),
         },
       });

@@ -7,6 +7,7 @@ export const RecordKind = {
   header: 1,
   log: 2,
   progress: 3,
+  worker: 4,
 } as const;
 
 export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];

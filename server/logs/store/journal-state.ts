@@ -15,16 +15,18 @@ export interface JournalState {
   /** Length of the good part of the file. */
   bytes: number;
   records: number;
-  /** Log lines and status events: what is forwarded. */
+  /** Log lines, status events and task worker events: what is forwarded. */
   entries: number;
   logEntries: number;
+  /** Task worker status changes, numbered from 1: the last one's sequence. */
+  workerEvents: number;
   /** logIndex[i] is the offset of log record number i × logIndexStride. */
   logIndex: number[];
   /** Where the last record starts (-1 with none): checked on start to trust a sealed journal. */
   lastRecordOffset: number;
   header: JournalHeader | undefined;
   lastProgress: PipelineProgress | undefined;
-  /** Highest worker index in the journal's log (tasks: ScaleUp continues after it). */
+  /** Highest worker index in the journal (tasks: ScaleUp continues after it). */
   maxWorkerIndex: number;
 }
 
@@ -34,6 +36,7 @@ export function emptyJournalState(): JournalState {
     records: 0,
     entries: 0,
     logEntries: 0,
+    workerEvents: 0,
     logIndex: [],
     lastRecordOffset: -1,
     header: undefined,
@@ -66,9 +69,14 @@ export function observeRecord(
     state.entries++;
     if (!trackWorkers) return;
     const decoded = record ?? fromBinary(JournalRecordSchema, payload);
-    if (decoded.record.case === "log") {
-      const match = workerIndexPattern.exec(decoded.record.value.entry?.workerId ?? "");
-      if (match !== null) state.maxWorkerIndex = Math.max(state.maxWorkerIndex, Number(match[1]));
+    if (decoded.record.case === "log") observeWorkerId(state, decoded.record.value.entry?.workerId);
+  } else if (kind === RecordKind.worker) {
+    state.workerEvents++;
+    state.entries++;
+    // A worker that printed nothing still took its index.
+    const decoded = record ?? fromBinary(JournalRecordSchema, payload);
+    if (decoded.record.case === "worker") {
+      observeWorkerId(state, decoded.record.value.worker?.workerId);
     }
   } else if (kind === RecordKind.progress) {
     state.entries++;
@@ -78,4 +86,9 @@ export function observeRecord(
     const decoded = record ?? fromBinary(JournalRecordSchema, payload);
     if (decoded.record.case === "header") state.header = decoded.record.value;
   }
+}
+
+function observeWorkerId(state: JournalState, workerId: string | undefined): void {
+  const match = workerIndexPattern.exec(workerId ?? "");
+  if (match !== null) state.maxWorkerIndex = Math.max(state.maxWorkerIndex, Number(match[1]));
 }

@@ -6,7 +6,7 @@ import {
   type PipelineSummary,
   PipelineSummarySchema,
 } from "../../../gen/ottoscaler/v1/pipeline_pb.js";
-import type { JournalState } from "./journal-state.ts";
+import { emptyJournalState, type JournalState } from "./journal-state.ts";
 
 /**
  * Written next to a journal when its build ends: the journal's state, so a
@@ -53,6 +53,8 @@ export async function readSealedState(path: string): Promise<SealedState | undef
     const { version: _, header, lastProgress, summary, ...counters } = file;
     return {
       state: {
+        // Counters added since a journal was sealed start from their empty values.
+        ...emptyJournalState(),
         ...counters,
         header: header === undefined ? undefined : fromJson(JournalHeaderSchema, header),
         lastProgress:

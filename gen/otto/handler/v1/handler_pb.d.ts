@@ -7,6 +7,7 @@ import type { Message } from "@bufbuild/protobuf";
 import type { LogStream } from "../../../ottoscaler/v1/log_streaming_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { PipelineProgress } from "../../../ottoscaler/v1/pipeline_pb.js";
+import type { WorkerStatus } from "../../../ottoscaler/v1/worker_pb.js";
 
 /**
  * Describes the file otto/handler/v1/handler.proto.
@@ -84,6 +85,12 @@ export declare type Entry = Message<"otto.handler.v1.Entry"> & {
      */
     value: StatusEvent;
     case: "status";
+  } | {
+    /**
+     * @generated from field: otto.handler.v1.WorkerEvent worker = 3;
+     */
+    value: WorkerEvent;
+    case: "worker";
   } | { case: undefined; value?: undefined };
 };
 
@@ -189,14 +196,54 @@ export declare type StatusEvent = Message<"otto.handler.v1.StatusEvent"> & {
 export declare const StatusEventSchema: GenMessage<StatusEvent>;
 
 /**
- * Implemented by Otto-handler; Ottoscaler calls it to hand over every worker log
- * line and every pipeline status event it records, as they arrive.
+ * A status change of a worker started by ScaleUp: created (PENDING), RUNNING,
+ * and how it ended. (A pipeline's workers change within its StatusEvents.)
+ * Key: (task_id, sequence).
  *
- * Delivery is at-least-once and in order per worker and per pipeline: after a
- * failure Ottoscaler sends again from the last entry acknowledged, so an entry
- * can arrive more than once. Each entry carries a key that is unique for what
- * it describes (see LogLine and StatusEvent): store an entry only if its key is
- * new, and acknowledge duplicates as stored.
+ * @generated from message otto.handler.v1.WorkerEvent
+ */
+export declare type WorkerEvent = Message<"otto.handler.v1.WorkerEvent"> & {
+  /**
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * Per task, from 1, with no gaps.
+   *
+   * @generated from field: uint64 sequence = 2;
+   */
+  sequence: bigint;
+
+  /**
+   * When Ottoscaler recorded the change.
+   *
+   * @generated from field: google.protobuf.Timestamp timestamp = 3;
+   */
+  timestamp?: Timestamp | undefined;
+
+  /**
+   * @generated from field: ottoscaler.v1.WorkerStatus worker = 4;
+   */
+  worker?: WorkerStatus | undefined;
+};
+
+/**
+ * Describes the message otto.handler.v1.WorkerEvent.
+ * Use `create(WorkerEventSchema)` to create a new message.
+ */
+export declare const WorkerEventSchema: GenMessage<WorkerEvent>;
+
+/**
+ * Implemented by Otto-handler; Ottoscaler calls it to hand over every worker log
+ * line, every pipeline status event and every ScaleUp worker status change it
+ * records, as they arrive.
+ *
+ * Delivery is at-least-once and in order per worker, per pipeline and per task:
+ * after a failure Ottoscaler sends again from the last entry acknowledged, so an
+ * entry can arrive more than once. Each entry carries a key that is unique for
+ * what it describes (see LogLine, StatusEvent and WorkerEvent): store an entry
+ * only if its key is new, and acknowledge duplicates as stored.
  *
  * @generated from service otto.handler.v1.OttoHandlerIngestService
  */

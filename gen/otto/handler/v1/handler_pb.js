@@ -6,12 +6,13 @@ import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import { file_ottoscaler_v1_log_streaming } from "../../../ottoscaler/v1/log_streaming_pb.js";
 import { file_ottoscaler_v1_pipeline } from "../../../ottoscaler/v1/pipeline_pb.js";
+import { file_ottoscaler_v1_worker } from "../../../ottoscaler/v1/worker_pb.js";
 
 /**
  * Describes the file otto/handler/v1/handler.proto.
  */
 export const file_otto_handler_v1_handler = /*@__PURE__*/
-  fileDesc("Ch1vdHRvL2hhbmRsZXIvdjEvaGFuZGxlci5wcm90bxIPb3R0by5oYW5kbGVyLnYxIk8KFEluZ2VzdEVudHJpZXNSZXF1ZXN0Eg4KBnNvdXJjZRgBIAEoCRInCgdlbnRyaWVzGAIgAygLMhYub3R0by5oYW5kbGVyLnYxLkVudHJ5IjsKFUluZ2VzdEVudHJpZXNSZXNwb25zZRIOCgZzdG9yZWQYASABKA0SEgoKZHVwbGljYXRlcxgCIAEoDSJoCgVFbnRyeRInCgNsb2cYASABKAsyGC5vdHRvLmhhbmRsZXIudjEuTG9nTGluZUgAEi4KBnN0YXR1cxgCIAEoCzIcLm90dG8uaGFuZGxlci52MS5TdGF0dXNFdmVudEgAQgYKBGtpbmQi3gEKB0xvZ0xpbmUSEQoJd29ya2VyX2lkGAEgASgJEhAKCHNlcXVlbmNlGAIgASgEEgwKBGxpbmUYAyABKAkSKAoGc3RyZWFtGAQgASgOMhgub3R0b3NjYWxlci52MS5Mb2dTdHJlYW0SLQoJdGltZXN0YW1wGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtwaXBlbGluZV9pZBgGIAEoCRIQCghzdGFnZV9pZBgHIAEoCRIPCgdhdHRlbXB0GAggASgNEg8KB3Rhc2tfaWQYCSABKAkiZwoLU3RhdHVzRXZlbnQSEwoLcGlwZWxpbmVfaWQYASABKAkSEAoIc2VxdWVuY2UYAiABKAQSMQoIcHJvZ3Jlc3MYAyABKAsyHy5vdHRvc2NhbGVyLnYxLlBpcGVsaW5lUHJvZ3Jlc3MyegoYT3R0b0hhbmRsZXJJbmdlc3RTZXJ2aWNlEl4KDUluZ2VzdEVudHJpZXMSJS5vdHRvLmhhbmRsZXIudjEuSW5nZXN0RW50cmllc1JlcXVlc3QaJi5vdHRvLmhhbmRsZXIudjEuSW5nZXN0RW50cmllc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_ottoscaler_v1_log_streaming, file_ottoscaler_v1_pipeline]);
+  fileDesc("Ch1vdHRvL2hhbmRsZXIvdjEvaGFuZGxlci5wcm90bxIPb3R0by5oYW5kbGVyLnYxIk8KFEluZ2VzdEVudHJpZXNSZXF1ZXN0Eg4KBnNvdXJjZRgBIAEoCRInCgdlbnRyaWVzGAIgAygLMhYub3R0by5oYW5kbGVyLnYxLkVudHJ5IjsKFUluZ2VzdEVudHJpZXNSZXNwb25zZRIOCgZzdG9yZWQYASABKA0SEgoKZHVwbGljYXRlcxgCIAEoDSKYAQoFRW50cnkSJwoDbG9nGAEgASgLMhgub3R0by5oYW5kbGVyLnYxLkxvZ0xpbmVIABIuCgZzdGF0dXMYAiABKAsyHC5vdHRvLmhhbmRsZXIudjEuU3RhdHVzRXZlbnRIABIuCgZ3b3JrZXIYAyABKAsyHC5vdHRvLmhhbmRsZXIudjEuV29ya2VyRXZlbnRIAEIGCgRraW5kIt4BCgdMb2dMaW5lEhEKCXdvcmtlcl9pZBgBIAEoCRIQCghzZXF1ZW5jZRgCIAEoBBIMCgRsaW5lGAMgASgJEigKBnN0cmVhbRgEIAEoDjIYLm90dG9zY2FsZXIudjEuTG9nU3RyZWFtEi0KCXRpbWVzdGFtcBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLcGlwZWxpbmVfaWQYBiABKAkSEAoIc3RhZ2VfaWQYByABKAkSDwoHYXR0ZW1wdBgIIAEoDRIPCgd0YXNrX2lkGAkgASgJImcKC1N0YXR1c0V2ZW50EhMKC3BpcGVsaW5lX2lkGAEgASgJEhAKCHNlcXVlbmNlGAIgASgEEjEKCHByb2dyZXNzGAMgASgLMh8ub3R0b3NjYWxlci52MS5QaXBlbGluZVByb2dyZXNzIowBCgtXb3JrZXJFdmVudBIPCgd0YXNrX2lkGAEgASgJEhAKCHNlcXVlbmNlGAIgASgEEi0KCXRpbWVzdGFtcBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoGd29ya2VyGAQgASgLMhsub3R0b3NjYWxlci52MS5Xb3JrZXJTdGF0dXMyegoYT3R0b0hhbmRsZXJJbmdlc3RTZXJ2aWNlEl4KDUluZ2VzdEVudHJpZXMSJS5vdHRvLmhhbmRsZXIudjEuSW5nZXN0RW50cmllc1JlcXVlc3QaJi5vdHRvLmhhbmRsZXIudjEuSW5nZXN0RW50cmllc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_ottoscaler_v1_log_streaming, file_ottoscaler_v1_pipeline, file_ottoscaler_v1_worker]);
 
 /**
  * Describes the message otto.handler.v1.IngestEntriesRequest.
@@ -49,14 +50,22 @@ export const StatusEventSchema = /*@__PURE__*/
   messageDesc(file_otto_handler_v1_handler, 4);
 
 /**
+ * Describes the message otto.handler.v1.WorkerEvent.
+ * Use `create(WorkerEventSchema)` to create a new message.
+ */
+export const WorkerEventSchema = /*@__PURE__*/
+  messageDesc(file_otto_handler_v1_handler, 5);
+
+/**
  * Implemented by Otto-handler; Ottoscaler calls it to hand over every worker log
- * line and every pipeline status event it records, as they arrive.
+ * line, every pipeline status event and every ScaleUp worker status change it
+ * records, as they arrive.
  *
- * Delivery is at-least-once and in order per worker and per pipeline: after a
- * failure Ottoscaler sends again from the last entry acknowledged, so an entry
- * can arrive more than once. Each entry carries a key that is unique for what
- * it describes (see LogLine and StatusEvent): store an entry only if its key is
- * new, and acknowledge duplicates as stored.
+ * Delivery is at-least-once and in order per worker, per pipeline and per task:
+ * after a failure Ottoscaler sends again from the last entry acknowledged, so an
+ * entry can arrive more than once. Each entry carries a key that is unique for
+ * what it describes (see LogLine, StatusEvent and WorkerEvent): store an entry
+ * only if its key is new, and acknowledge duplicates as stored.
  *
  * @generated from service otto.handler.v1.OttoHandlerIngestService
  */

@@ -7,6 +7,7 @@ import type { Message } from "@bufbuild/protobuf";
 import type { BuildLogEntry } from "../../v1/log_streaming_pb.js";
 import type { PipelineProgress } from "../../v1/pipeline_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import type { WorkerStatus } from "../../v1/worker_pb.js";
 
 /**
  * Describes the file ottoscaler/store/v1/journal.proto.
@@ -45,6 +46,14 @@ export declare type JournalRecord = Message<"ottoscaler.store.v1.JournalRecord">
      */
     value: PipelineProgress;
     case: "progress";
+  } | {
+    /**
+     * Only in a task's journal (a pipeline's workers change in its progress events).
+     *
+     * @generated from field: ottoscaler.store.v1.TaskWorkerEvent worker = 4;
+     */
+    value: TaskWorkerEvent;
+    case: "worker";
   } | { case: undefined; value?: undefined };
 };
 
@@ -53,6 +62,36 @@ export declare type JournalRecord = Message<"ottoscaler.store.v1.JournalRecord">
  * Use `create(JournalRecordSchema)` to create a new message.
  */
 export declare const JournalRecordSchema: GenMessage<JournalRecord>;
+
+/**
+ * A ScaleUp task worker's status, each time it changes.
+ *
+ * @generated from message ottoscaler.store.v1.TaskWorkerEvent
+ */
+export declare type TaskWorkerEvent = Message<"ottoscaler.store.v1.TaskWorkerEvent"> & {
+  /**
+   * Per task, from 1, with no gaps, across restarts too: it keys the event at Otto-handler.
+   *
+   * @generated from field: uint64 sequence = 1;
+   */
+  sequence: bigint;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp recorded_at = 2;
+   */
+  recordedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: ottoscaler.v1.WorkerStatus worker = 3;
+   */
+  worker?: WorkerStatus | undefined;
+};
+
+/**
+ * Describes the message ottoscaler.store.v1.TaskWorkerEvent.
+ * Use `create(TaskWorkerEventSchema)` to create a new message.
+ */
+export declare const TaskWorkerEventSchema: GenMessage<TaskWorkerEvent>;
 
 /**
  * The first record of every journal.

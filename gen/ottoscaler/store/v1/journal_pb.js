@@ -6,12 +6,13 @@ import { enumDesc, fileDesc, messageDesc, tsEnum } from "@bufbuild/protobuf/code
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import { file_ottoscaler_v1_log_streaming } from "../../v1/log_streaming_pb.js";
 import { file_ottoscaler_v1_pipeline } from "../../v1/pipeline_pb.js";
+import { file_ottoscaler_v1_worker } from "../../v1/worker_pb.js";
 
 /**
  * Describes the file ottoscaler/store/v1/journal.proto.
  */
 export const file_ottoscaler_store_v1_journal = /*@__PURE__*/
-  fileDesc("CiFvdHRvc2NhbGVyL3N0b3JlL3YxL2pvdXJuYWwucHJvdG8SE290dG9zY2FsZXIuc3RvcmUudjEisQEKDUpvdXJuYWxSZWNvcmQSNAoGaGVhZGVyGAEgASgLMiIub3R0b3NjYWxlci5zdG9yZS52MS5Kb3VybmFsSGVhZGVySAASKwoDbG9nGAIgASgLMhwub3R0b3NjYWxlci52MS5CdWlsZExvZ0VudHJ5SAASMwoIcHJvZ3Jlc3MYAyABKAsyHy5vdHRvc2NhbGVyLnYxLlBpcGVsaW5lUHJvZ3Jlc3NIAEIICgZyZWNvcmQimgEKDUpvdXJuYWxIZWFkZXISLAoEa2luZBgBIAEoDjIeLm90dG9zY2FsZXIuc3RvcmUudjEuQnVpbGRLaW5kEgoKAmlkGAIgASgJEgwKBG5hbWUYAyABKAkSLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJc3RhZ2VfaWRzGAUgAygJKlUKCUJ1aWxkS2luZBIaChZCVUlMRF9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTQlVJTERfS0lORF9QSVBFTElORRABEhMKD0JVSUxEX0tJTkRfVEFTSxACYgZwcm90bzM", [file_google_protobuf_timestamp, file_ottoscaler_v1_log_streaming, file_ottoscaler_v1_pipeline]);
+  fileDesc("CiFvdHRvc2NhbGVyL3N0b3JlL3YxL2pvdXJuYWwucHJvdG8SE290dG9zY2FsZXIuc3RvcmUudjEi6QEKDUpvdXJuYWxSZWNvcmQSNAoGaGVhZGVyGAEgASgLMiIub3R0b3NjYWxlci5zdG9yZS52MS5Kb3VybmFsSGVhZGVySAASKwoDbG9nGAIgASgLMhwub3R0b3NjYWxlci52MS5CdWlsZExvZ0VudHJ5SAASMwoIcHJvZ3Jlc3MYAyABKAsyHy5vdHRvc2NhbGVyLnYxLlBpcGVsaW5lUHJvZ3Jlc3NIABI2CgZ3b3JrZXIYBCABKAsyJC5vdHRvc2NhbGVyLnN0b3JlLnYxLlRhc2tXb3JrZXJFdmVudEgAQggKBnJlY29yZCKBAQoPVGFza1dvcmtlckV2ZW50EhAKCHNlcXVlbmNlGAEgASgEEi8KC3JlY29yZGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCgZ3b3JrZXIYAyABKAsyGy5vdHRvc2NhbGVyLnYxLldvcmtlclN0YXR1cyKaAQoNSm91cm5hbEhlYWRlchIsCgRraW5kGAEgASgOMh4ub3R0b3NjYWxlci5zdG9yZS52MS5CdWlsZEtpbmQSCgoCaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglzdGFnZV9pZHMYBSADKAkqVQoJQnVpbGRLaW5kEhoKFkJVSUxEX0tJTkRfVU5TUEVDSUZJRUQQABIXChNCVUlMRF9LSU5EX1BJUEVMSU5FEAESEwoPQlVJTERfS0lORF9UQVNLEAJiBnByb3RvMw", [file_google_protobuf_timestamp, file_ottoscaler_v1_log_streaming, file_ottoscaler_v1_pipeline, file_ottoscaler_v1_worker]);
 
 /**
  * Describes the message ottoscaler.store.v1.JournalRecord.
@@ -21,11 +22,18 @@ export const JournalRecordSchema = /*@__PURE__*/
   messageDesc(file_ottoscaler_store_v1_journal, 0);
 
 /**
+ * Describes the message ottoscaler.store.v1.TaskWorkerEvent.
+ * Use `create(TaskWorkerEventSchema)` to create a new message.
+ */
+export const TaskWorkerEventSchema = /*@__PURE__*/
+  messageDesc(file_ottoscaler_store_v1_journal, 1);
+
+/**
  * Describes the message ottoscaler.store.v1.JournalHeader.
  * Use `create(JournalHeaderSchema)` to create a new message.
  */
 export const JournalHeaderSchema = /*@__PURE__*/
-  messageDesc(file_ottoscaler_store_v1_journal, 1);
+  messageDesc(file_ottoscaler_store_v1_journal, 2);
 
 /**
  * Describes the enum ottoscaler.store.v1.BuildKind.
