@@ -49,9 +49,19 @@ export class PipelineEngine {
   }
 
   start(spec: PipelineSpec): PipelineRun {
-    if (this.#runs.has(spec.pipelineId) || this.#deps.logs.store.get("pipeline", spec.pipelineId)) {
+    const { store } = this.#deps.logs;
+    if (this.#runs.has(spec.pipelineId) || store.get("pipeline", spec.pipelineId)) {
       throw new ConnectError(
         `pipelineId: pipeline "${spec.pipelineId}" already exists`,
+        Code.AlreadyExists,
+      );
+    }
+    const removed = store.removed("pipeline", spec.pipelineId);
+    if (removed !== undefined) {
+      // Its worker ids and event numbers key what Otto-handler stored: a new build under the
+      // same id would be taken for duplicates there.
+      throw new ConnectError(
+        `pipelineId: pipeline "${spec.pipelineId}" ran before (its logs were removed by retention at ${removed.removedAt}); a pipeline id is used once`,
         Code.AlreadyExists,
       );
     }
@@ -87,9 +97,16 @@ export class PipelineEngine {
   find(pipelineId: string): PipelineRun | StoredPipeline {
     const run = this.#runs.get(pipelineId);
     if (run !== undefined) return run;
-    const journal = this.#deps.logs.store.get("pipeline", pipelineId);
+    const { store } = this.#deps.logs;
+    const journal = store.get("pipeline", pipelineId);
     if (journal === undefined) {
-      throw new ConnectError(`pipelineId: no pipeline "${pipelineId}"`, Code.NotFound);
+      const removed = store.removed("pipeline", pipelineId);
+      throw new ConnectError(
+        removed === undefined
+          ? `pipelineId: no pipeline "${pipelineId}"`
+          : `pipelineId: pipeline "${pipelineId}" was removed by retention at ${removed.removedAt}`,
+        Code.NotFound,
+      );
     }
     return { journal, summary: summaryOf(journal) };
   }

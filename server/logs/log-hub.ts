@@ -118,9 +118,15 @@ export class LogHub {
     return this.store.get("task", taskId)?.seal() ?? Promise.resolve();
   }
 
-  /** The index a task's next worker gets: after every worker it ever had, before a restart too. */
+  /**
+   * The index a task's next worker gets: after every worker it ever had, before a restart and
+   * before retention removed its journal too.
+   */
   nextTaskWorkerIndex(taskId: string): number {
-    return (this.store.get("task", taskId)?.state.maxWorkerIndex ?? -1) + 1;
+    const journal = this.store.get("task", taskId);
+    // With no journal, one retention removed may still hold the task's numbering.
+    const removed = this.store.removed("task", taskId);
+    return (journal?.state.maxWorkerIndex ?? removed?.maxWorkerIndex ?? -1) + 1;
   }
 
   openWorker(owner: WorkerLogOwner): void {

@@ -17,7 +17,9 @@ export declare const file_ottoscaler_v1_pipeline: GenFile;
  */
 export declare type PipelineRequest = Message<"ottoscaler.v1.PipelineRequest"> & {
   /**
-   * Optional; the server generates one when empty.
+   * Optional; the server generates one when empty. An id is used once: a pipeline
+   * with the id of one the server ran before, even one whose logs retention has
+   * removed, is refused with ALREADY_EXISTS.
    *
    * @generated from field: string pipeline_id = 1;
    */

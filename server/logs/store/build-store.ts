@@ -9,8 +9,9 @@ import {
   journalFileName,
   sealedFileName,
 } from "./build-journal.ts";
-import { emptyJournalState } from "./journal-state.ts";
+import { emptyJournalState, type JournalState } from "./journal-state.ts";
 import { loadJournal } from "./load-journal.ts";
+import { type RemovedBuild, RemovedBuilds } from "./removed-builds.ts";
 
 const kinds: BuildKind[] = ["pipeline", "task"];
 
@@ -25,10 +26,12 @@ export class BuildStore {
   readonly #journals = new Map<string, BuildJournal>();
   readonly #listeners = new Set<(journal: BuildJournal) => void>();
   readonly #removedListeners = new Set<(journal: BuildJournal) => void>();
+  readonly #removed: RemovedBuilds;
 
   constructor(dataDir: string, logger: Logger) {
     this.dataDir = dataDir;
     this.#logger = logger;
+    this.#removed = new RemovedBuilds(path.join(dataDir, "builds", "removed.jsonl"));
   }
 
   #dirOf(kind: BuildKind, id: string): string {
@@ -37,6 +40,8 @@ export class BuildStore {
 
   /** Loads every stored journal, repairing damaged tails. Call once, before use. */
   async load(): Promise<void> {
+    mkdirSync(path.join(this.dataDir, "builds"), { recursive: true });
+    await this.#removed.load();
     for (const kind of kinds) {
       const parent = path.join(this.dataDir, "builds", kind);
       mkdirSync(parent, { recursive: true });
@@ -59,6 +64,7 @@ export class BuildStore {
               }),
           },
         );
+        continueNumbering(state, this.#removed.get(kind, id));
         const journal = new BuildJournal(kind, id, dir, state, summary);
         this.#journals.set(journal.key, journal);
       }
@@ -67,6 +73,11 @@ export class BuildStore {
 
   get(kind: BuildKind, id: string): BuildJournal | undefined {
     return this.#journals.get(`${kind}/${id}`);
+  }
+
+  /** A build retention removed (its id keyed forwarded entries, so it is never reused as new). */
+  removed(kind: BuildKind, id: string): RemovedBuild | undefined {
+    return this.#removed.get(kind, id);
   }
 
   /** Every journal, oldest first (by when it was created or loaded). */
@@ -84,7 +95,9 @@ export class BuildStore {
     if (journal === undefined) {
       const dir = this.#dirOf(kind, id);
       mkdirSync(dir, { recursive: true });
-      journal = new BuildJournal(kind, id, dir, emptyJournalState(), undefined);
+      const state = emptyJournalState();
+      continueNumbering(state, this.#removed.get(kind, id));
+      journal = new BuildJournal(kind, id, dir, state, undefined);
       this.#journals.set(journal.key, journal);
     }
     const opened = journal;
@@ -115,6 +128,13 @@ export class BuildStore {
   }
 
   async remove(journal: BuildJournal): Promise<void> {
+    await this.#removed.add({
+      kind: journal.kind,
+      id: journal.id,
+      removedAt: new Date().toISOString(),
+      maxWorkerIndex: journal.state.maxWorkerIndex,
+      workerEvents: journal.state.workerEvents,
+    });
     this.#journals.delete(journal.key);
     await journal.remove();
     for (const listener of this.#removedListeners) listener(journal);
@@ -124,4 +144,11 @@ export class BuildStore {
   async close(): Promise<void> {
     await Promise.all([...this.#journals.values()].filter((j) => j.writing).map((j) => j.seal()));
   }
+}
+
+/** A build with the id of a removed one numbers on from where that one ended. */
+function continueNumbering(state: JournalState, removed: RemovedBuild | undefined): void {
+  if (removed === undefined) return;
+  state.maxWorkerIndex = Math.max(state.maxWorkerIndex, removed.maxWorkerIndex);
+  state.workerEvents = Math.max(state.workerEvents, removed.workerEvents);
 }

@@ -199,4 +199,36 @@ describe("durable build logs", { concurrency: 1 }, () => {
     // Lines are never SYSTEM markers here: nothing was lost.
     assert.ok(recent.every((e) => e.entry?.stream === LogStream.STDOUT));
   });
+
+  it("keeps a removed pipeline's id taken, after a restart too: its entries at Otto-handler are keyed by it", async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), "ottoscaler-data-"));
+    const env = { OTTOSCALER_DATA_DIR: dataDir, OTTOSCALER_LOG_RETENTION_HOURS: "24" };
+    {
+      await using server = await startTestServer(env);
+      const { ottoscaler } = server.clients("connect");
+      await collect(ottoscaler.executePipeline(linesPipeline("once", 1, 10)));
+      const twoDaysAgo = new Date(Date.now() - 48 * 3_600_000);
+      await utimes(journalOf(dataDir, "once"), twoDaysAgo, twoDaysAgo);
+      await server.app.applyRetention();
+    }
+    await using server = await startTestServer(env);
+    const { ottoscaler, logs } = server.clients("connect");
+    await assert.rejects(
+      collect(ottoscaler.executePipeline(linesPipeline("once", 1, 10))),
+      (e: unknown) =>
+        e instanceof ConnectError &&
+        e.code === Code.AlreadyExists &&
+        /^pipelineId: pipeline "once" ran before \(its logs were removed by retention at \d{4}-/.test(
+          e.rawMessage,
+        ),
+    );
+    await assert.rejects(
+      collect(logs.streamBuildLogs({ pipelineId: "once" })),
+      (e: unknown) =>
+        e instanceof ConnectError &&
+        e.code === Code.NotFound &&
+        /removed by retention/.test(e.rawMessage),
+    );
+    await collect(ottoscaler.executePipeline(linesPipeline("twice", 1, 1)));
+  });
 });

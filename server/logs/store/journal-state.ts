@@ -71,11 +71,13 @@ export function observeRecord(
     const decoded = record ?? fromBinary(JournalRecordSchema, payload);
     if (decoded.record.case === "log") observeWorkerId(state, decoded.record.value.entry?.workerId);
   } else if (kind === RecordKind.worker) {
-    state.workerEvents++;
     state.entries++;
-    // A worker that printed nothing still took its index.
     const decoded = record ?? fromBinary(JournalRecordSchema, payload);
     if (decoded.record.case === "worker") {
+      // Numbered on from a removed build of the same id, so the record says where it is.
+      const sequence = Number(decoded.record.value.sequence);
+      state.workerEvents = Math.max(state.workerEvents + 1, sequence);
+      // A worker that printed nothing still took its index.
       observeWorkerId(state, decoded.record.value.worker?.workerId);
     }
   } else if (kind === RecordKind.progress) {
