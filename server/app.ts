@@ -11,6 +11,7 @@ import { LocalExecutor } from "./executor/local/local-executor.ts";
 import { createClients, loadKubeConfig, resolveNamespace, runningInCluster } from "./k8s/client.ts";
 import { Forwarding } from "./logs/forwarding/forwarding.ts";
 import { LogHub } from "./logs/log-hub.ts";
+import type { BuildJournal } from "./logs/store/build-journal.ts";
 import { BuildStore } from "./logs/store/build-store.ts";
 import { applyRetention, type RetentionPolicy } from "./logs/store/retention.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
@@ -113,6 +114,7 @@ export function createApp(
     maxBytes: config.logRetentionBytes,
   };
   let retentionTimer: NodeJS.Timeout | undefined;
+  const delivered = (journal: BuildJournal) => forwarding.delivered(journal);
   const runner = new WorkerRunner({ executor, slots, registry, logs, logger });
   const engine = new PipelineEngine(
     {
@@ -146,16 +148,17 @@ export function createApp(
       await store.load();
       await finishInterruptedPipelines(store, logger);
       logger.info("storeLoaded", { dataDir: config.dataDir, builds: store.list().length });
-      await applyRetention(store, retention, logger);
+      // Forwarding first: retention keeps what a destination has not acknowledged yet.
+      await forwarding.start();
+      await applyRetention(store, retention, logger, delivered);
       retentionTimer = setInterval(
-        () => void applyRetention(store, retention, logger),
+        () => void applyRetention(store, retention, logger, delivered),
         config.logRetentionIntervalSeconds * 1000,
       );
       retentionTimer.unref();
-      await forwarding.start();
     },
     async applyRetention(nowMs = Date.now()) {
-      await applyRetention(store, retention, logger, nowMs);
+      await applyRetention(store, retention, logger, delivered, nowMs);
     },
     async start() {
       await executor.start?.();

@@ -173,12 +173,12 @@ export const settings = {
   logRetentionHours: {
     env: "OTTOSCALER_LOG_RETENTION_HOURS",
     default: "168",
-    description: "Stored builds are removed this long after they end",
+    description: "Stored builds are removed this long after they end, once Otto-handler has them",
   },
   logRetentionBytes: {
     env: "OTTOSCALER_LOG_RETENTION_BYTES",
     default: "10737418240",
-    description: "Past this total size, the builds that ended first are removed",
+    description: "Past this total size, the builds that ended first go (delivered ones first)",
   },
   logRetentionIntervalSeconds: {
     env: "OTTOSCALER_LOG_RETENTION_INTERVAL_SECONDS",

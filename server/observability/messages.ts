@@ -60,6 +60,10 @@ export const messages = {
     en: "🗑️ build removed by retention",
     ko: "🗑️ 보존 기간이 지나 빌드를 삭제했습니다",
   },
+  undeliveredBuildRemoved: {
+    en: "🗑️ over the size limit: removed a build Otto-handler has not received in full",
+    ko: "🗑️ 용량 한도를 넘어 Otto-handler에 다 전달되지 않은 빌드를 삭제했습니다",
+  },
   forwardingStarted: {
     en: "📡 forwarding logs and events to Otto-handler",
     ko: "📡 Otto-handler로 로그와 이벤트를 전달합니다",

@@ -257,6 +257,15 @@ export declare type LogForwardingDestination = Message<"ottoscaler.v1.LogForward
    * @generated from field: google.protobuf.Timestamp last_ack_time = 14;
    */
   lastAckTime?: Timestamp | undefined;
+
+  /**
+   * Entries retention removed before the destination acknowledged them, since this
+   * controller started: only when the stored builds outgrew OTTOSCALER_LOG_RETENTION_BYTES
+   * while the destination lagged (past their age, undelivered builds are kept).
+   *
+   * @generated from field: uint64 removed_undelivered_entries = 15;
+   */
+  removedUndeliveredEntries: bigint;
 };
 
 /**

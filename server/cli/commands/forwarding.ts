@@ -38,6 +38,12 @@ export async function forwardingCommand(ctx: Context): Promise<number> {
   );
   for (const d of response.destinations) {
     if (d.lastError !== "") printLine(ctx, `${d.url}: last error: ${d.lastError}`);
+    if (d.removedUndeliveredEntries > 0n) {
+      printLine(
+        ctx,
+        `${d.url}: ${d.removedUndeliveredEntries} entries were removed by retention (over OTTOSCALER_LOG_RETENTION_BYTES) before they were delivered`,
+      );
+    }
   }
   return exitCodes.ok;
 }

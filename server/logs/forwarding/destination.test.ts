@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, stat, utimes } from "node:fs/promises";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
@@ -10,7 +11,7 @@ import { startHandler } from "../../dev/otto-handler/handler-process.ts";
 import { type ControllerProcess, startController } from "../../testing/controller-process.ts";
 import { caughtUp, forwardingWhen } from "../../testing/forwarding-status.ts";
 import { assertWorkerLogsComplete, readDelivered } from "../../testing/handler-output.ts";
-import { collect } from "../../testing/test-server.ts";
+import { collect, startTestServer } from "../../testing/test-server.ts";
 import { testTls } from "../../testing/tls.ts";
 
 const lines = 3000;
@@ -123,4 +124,71 @@ describe("the Otto-handler destination", { concurrency: 1 }, () => {
     assert.match(stdout, new RegExp(`http://127\\.0\\.0\\.1:${handler.port}\\s+CAUGHT-UP`));
     assert.match(stdout, /last error: Unavailable/);
   });
+
+  it("retention keeps a build past its age until Otto-handler has all of it; over the size limit it goes anyway, counted", async () => {
+    const port = await unusedPort();
+    const out = path.join(await mkdtemp(path.join(os.tmpdir(), "ottoscaler-kept-")), "out.jsonl");
+    const forwardTo = {
+      OTTO_HANDLER_URL: `http://127.0.0.1:${port}`,
+      OTTO_HANDLER_MAX_BACKOFF_MS: "200",
+    };
+    const lineCount = 100;
+    const pipeline = (pipelineId: string) => ({
+      pipelineId,
+      stages: [{ id: "emit", workers: 1, command: [`seq -f "line %.0f" 1 ${lineCount}`] }],
+    });
+    {
+      await using server = await startTestServer({
+        ...forwardTo,
+        OTTOSCALER_LOG_RETENTION_HOURS: "1",
+      });
+      const { ottoscaler, logs } = server.clients("connect");
+      const events = await collect(ottoscaler.executePipeline(pipeline("waiting")));
+      const journal = path.join(server.app.config.dataDir, "builds/pipeline/waiting/journal");
+      const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+      await utimes(journal, twoHoursAgo, twoHoursAgo);
+      await server.app.applyRetention();
+      // Otto-handler is not there: past its age, the build is kept for it.
+      assert.equal((await collect(logs.streamBuildLogs({ pipelineId: "waiting" }))).length, 100);
+      await using handler = await startHandler(["--out", out, "--port", String(port)]);
+      await forwardingWhen(logs, caughtUp(lineCount + events.length), 60_000);
+      await server.app.applyRetention();
+      await assert.rejects(stat(journal), { code: "ENOENT" });
+      assertWorkerLogsComplete(
+        await readDelivered(out),
+        new Map([["waiting.emit.a1.w0", { count: lineCount, lineOf: (n) => `line ${n}` }]]),
+      );
+      await handler.stop();
+    }
+    // Otto-handler down and the store over its size limit: the disk wins, and it shows.
+    await using server = await startTestServer({
+      ...forwardTo,
+      OTTOSCALER_LOG_RETENTION_BYTES: "1",
+    });
+    const { ottoscaler, logs } = server.clients("connect");
+    const events = await collect(ottoscaler.executePipeline(pipeline("overflow")));
+    const before = (await logs.getLogForwardingStatus({})).destinations[0];
+    assert.equal(before?.lagEntries, BigInt(lineCount + events.length));
+    await server.app.applyRetention();
+    const after = (await logs.getLogForwardingStatus({})).destinations[0];
+    assert.equal(after?.removedUndeliveredEntries, BigInt(lineCount + events.length));
+    assert.equal(after?.lagEntries, 0n);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      path.resolve(import.meta.dirname, "../../../bin/ottoctl.js"),
+      ...["--server", server.url, "forwarding"],
+    ]);
+    assert.match(
+      stdout,
+      new RegExp(`${lineCount + events.length} entries were removed by retention`),
+    );
+  });
 });
+
+/** A port nothing listens on (yet). */
+async function unusedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -60,6 +60,7 @@ export class LogForwarder {
   #lastErrorTime: Timestamp | undefined;
   #lastAckTime: Timestamp | undefined;
   #failingSinceMs: number | undefined;
+  #removedUndelivered = 0n;
   #done: Promise<void> | undefined;
 
   constructor(
@@ -85,11 +86,33 @@ export class LogForwarder {
         this.#wake?.();
       }
     });
+    const stopListeningForRemovals = this.#store.onRemoved((journal) => this.#removed(journal));
     const report = setInterval(() => this.#report(), this.#options.reportEveryMs);
     report.unref();
     this.#done = this.#runSafely(signal).finally(() => {
       stopListening();
+      stopListeningForRemovals();
       clearInterval(report);
+    });
+  }
+
+  /** Whether the destination has acknowledged every entry of the journal. */
+  delivered(journal: BuildJournal): boolean {
+    const acknowledged = this.#tracks.get(journal.key)?.cursor.entries ?? 0;
+    return acknowledged >= journal.state.entries;
+  }
+
+  /** Retention removed a build: what the destination never got is counted and said. */
+  #removed(journal: BuildJournal): void {
+    const track = this.#tracks.get(journal.key);
+    this.#tracks.delete(journal.key);
+    const lost = journal.state.entries - (track?.cursor.entries ?? 0);
+    if (lost <= 0) return;
+    this.#removedUndelivered += BigInt(lost);
+    this.#logger.warn("undeliveredBuildRemoved", {
+      url: this.#options.url,
+      build: journal.key,
+      undeliveredEntries: lost,
     });
   }
 
@@ -272,6 +295,7 @@ export class LogForwarder {
       rejectedBatches: this.#rejectedBatches,
       rejectedEntries: this.#rejectedEntries,
       failedAttempts: this.#failedAttempts,
+      removedUndeliveredEntries: this.#removedUndelivered,
       lastError: this.#lastError,
       ...(this.#lastErrorTime !== undefined && { lastErrorTime: this.#lastErrorTime }),
       ...(this.#lastAckTime !== undefined && { lastAckTime: this.#lastAckTime }),

@@ -6,6 +6,7 @@ import {
 } from "../../../gen/ottoscaler/v1/log_streaming_pb.js";
 import type { Config } from "../../config/config.ts";
 import type { Logger } from "../../observability/logger.ts";
+import type { BuildJournal } from "../store/build-journal.ts";
 import type { BuildStore } from "../store/build-store.ts";
 import { LogForwarder } from "./forwarder.ts";
 import { createHandlerClient } from "./handler-client.ts";
@@ -48,6 +49,11 @@ export class Forwarding {
       const { url, lagEntries } = forwarder.status();
       this.#logger.info("forwardingStarted", { url, lagEntries: Number(lagEntries) });
     }
+  }
+
+  /** Whether every destination has acknowledged all of the build (true without forwarding). */
+  delivered(journal: BuildJournal): boolean {
+    return this.#forwarders.every((forwarder) => forwarder.delivered(journal));
   }
 
   status(): LogForwardingStatusResponse {

@@ -1,5 +1,6 @@
 import { stat } from "node:fs/promises";
 import type { Logger } from "../../observability/logger.ts";
+import type { BuildJournal } from "./build-journal.ts";
 import type { BuildStore } from "./build-store.ts";
 
 export interface RetentionPolicy {
@@ -13,6 +14,8 @@ export interface RetentionCandidate {
   key: string;
   /** Still being written: never removed. */
   writing: boolean;
+  /** Every forwarding destination has acknowledged all of it (true without forwarding). */
+  delivered: boolean;
   /** When the build last wrote (for a finished build: when it ended). */
   lastWriteMs: number;
   bytes: number;
@@ -23,7 +26,12 @@ export interface Expired {
   reason: "age" | "size";
 }
 
-/** Which builds the policy removes: too old, then the oldest while the total is too large. */
+/**
+ * Which builds the policy removes: those past their age that every destination
+ * has (an undelivered one waits for delivery), then, while the total is too
+ * large, the oldest delivered ones and, only if that is not enough, the oldest
+ * undelivered ones: the size limit protects the disk.
+ */
 export function chooseExpired(
   builds: RetentionCandidate[],
   policy: RetentionPolicy,
@@ -33,16 +41,18 @@ export function chooseExpired(
   let total = builds.reduce((sum, b) => sum + b.bytes, 0);
   const removable = builds.filter((b) => !b.writing).sort((a, b) => a.lastWriteMs - b.lastWriteMs);
   for (const build of removable) {
-    if (nowMs - build.lastWriteMs > policy.maxAgeMs) {
+    if (build.delivered && nowMs - build.lastWriteMs > policy.maxAgeMs) {
       expired.push({ key: build.key, reason: "age" });
       total -= build.bytes;
     }
   }
-  for (const build of removable) {
-    if (total <= policy.maxBytes) break;
-    if (expired.some((e) => e.key === build.key)) continue;
-    expired.push({ key: build.key, reason: "size" });
-    total -= build.bytes;
+  for (const delivered of [true, false]) {
+    for (const build of removable) {
+      if (total <= policy.maxBytes) return expired;
+      if (build.delivered !== delivered || expired.some((e) => e.key === build.key)) continue;
+      expired.push({ key: build.key, reason: "size" });
+      total -= build.bytes;
+    }
   }
   return expired;
 }
@@ -52,6 +62,7 @@ export async function applyRetention(
   store: BuildStore,
   policy: RetentionPolicy,
   logger: Logger,
+  delivered: (journal: BuildJournal) => boolean,
   nowMs = Date.now(),
 ): Promise<Expired[]> {
   const journals = store.list();
@@ -61,6 +72,7 @@ export async function applyRetention(
     candidates.push({
       key: journal.key,
       writing: journal.writing,
+      delivered: delivered(journal),
       lastWriteMs: info?.mtimeMs ?? 0,
       bytes: info?.size ?? 0,
     });
