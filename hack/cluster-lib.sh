@@ -7,8 +7,9 @@
 #   bin/                    kube-* binaries, kubectl, static pause
 #   images/                 busybox.tar and pause.tar (docker-archive, imported on every start)
 #   pki/ *.kubeconfig       CA, component certs and kubeconfigs (made once, reused)
-#   state/                  etcd data, containerd root, kubelet root, CNI, audit/audit.log
-#                           (wiped on every start)
+#   state/                  etcd data, containerd root, kubelet root, CNI, audit/audit.log,
+#                           volumes/ (hostPath PersistentVolumes of hack/deploy-local.sh)
+#                           (wiped on every fresh start)
 #   audit-policy.yaml       what kube-apiserver audits: Job creations and deletions
 #   pids/NAME.pid           "PID STARTTIME" of every process we started; down kills only these
 #   logs/                   one log per component, plus build logs

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readdir, rm } from "node:fs/promises";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
@@ -9,7 +11,11 @@ import {
   LogStreamingService,
 } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
 import { OttoscalerService } from "../../gen/ottoscaler/v1/ottoscaler_pb.js";
-import { type PipelineProgress, PipelineStatus } from "../../gen/ottoscaler/v1/pipeline_pb.js";
+import {
+  type PipelineProgress,
+  PipelineStatus,
+  type PipelineSummary,
+} from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import { jobNameFor } from "../executor/kubernetes/job-name.ts";
 import { labels } from "../k8s/labels.ts";
 import { type AuditEvent, jobEvents, waitForAudit } from "../testing/audit-log.ts";
@@ -18,6 +24,7 @@ import { kubectl } from "../testing/cluster.ts";
 import {
   type ControllerPod,
   controllerAccount,
+  controllerDataClaim,
   controllerNamespace,
   controllerPod,
   controllerSelector,
@@ -132,6 +139,61 @@ function linesByWorker(entries: BuildLogEntry[]): Map<string, string[]> {
   return out;
 }
 
+/** A pipeline's events, one a line, for an assertion's message. */
+function describeEvents(events: PipelineProgress[]): string {
+  return events
+    .map((e) => `${e.stageId || "pipeline"} ${PipelineStatus[e.status]} ${e.message}`)
+    .join("\n");
+}
+
+/** What a controller serves of one stored pipeline. */
+interface Served {
+  /** StreamBuildLogs: every line of every worker. */
+  entries: BuildLogEntry[];
+  /** WatchPipeline: every status event, to the final one. */
+  events: PipelineProgress[];
+  /** Its ListPipelines entry. */
+  summary: PipelineSummary | undefined;
+}
+
+/** What the controller behind `url` serves of these pipelines, each call with a timeout. */
+async function served(url: string, pipelineIds: Iterable<string>): Promise<Map<string, Served>> {
+  const transport = createTransport("grpc", url);
+  const logs = createClient(LogStreamingService, transport);
+  const ottoscaler = createClient(OttoscalerService, transport);
+  const { pipelines } = await ottoscaler.listPipelines({}, { timeoutMs: 10_000 });
+  const out = new Map<string, Served>();
+  for (const pipelineId of pipelineIds) {
+    out.set(pipelineId, {
+      entries: await collect(logs.streamBuildLogs({ pipelineId }, { timeoutMs: 30_000 })),
+      events: await collect(ottoscaler.watchPipeline({ pipelineId }, { timeoutMs: 30_000 })),
+      summary: pipelines.find((p) => p.pipelineId === pipelineId),
+    });
+  }
+  return out;
+}
+
+/**
+ * Each of these pipelines served complete: every line each worker printed (by "stage/index"),
+ * events to a final SUCCEEDED, listed as SUCCEEDED.
+ */
+function assertComplete(
+  servedNow: Map<string, Served>,
+  expected: Map<string, Map<string, string[]>>,
+): void {
+  for (const [pipelineId, lines] of expected) {
+    const one = servedNow.get(pipelineId);
+    assert.deepEqual(linesByWorker(one?.entries ?? []), lines, `${pipelineId}: its lines`);
+    const last = one?.events.at(-1);
+    assert.deepEqual(
+      [last?.stageId, last?.status],
+      ["", PipelineStatus.SUCCEEDED],
+      `${pipelineId}: its final event`,
+    );
+    assert.equal(one?.summary?.status, PipelineStatus.SUCCEEDED, `${pipelineId}: ListPipelines`);
+  }
+}
+
 /** The successful creations of these Jobs, once every one of them is in the audit log. */
 function createdJobs(names: Set<string>): (events: AuditEvent[]) => AuditEvent[] | undefined {
   return (events) => {
@@ -147,13 +209,21 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
   let deployed: Deployed;
   let pod: ControllerPod;
   let pods: PodWatch;
+  /** Pipelines that ended SUCCEEDED here, with every line each of their workers printed. */
+  const finished = new Map<string, Map<string, string[]>>();
+  /** Pipelines that ended CANCELLED here. */
+  const cancelled = new Set<string>();
 
   before(async (t) => {
-    // A fresh namespace: deploy-to-Available is measured from nothing, and nothing is left over.
+    // A fresh namespace: deploy-to-Available is measured from nothing, and nothing is left over
+    // but the data volume (its PersistentVolume is Retained: earlier runs' builds stay stored,
+    // and deploy:local binds it to the new claim).
     await kubectl("delete", "namespace", namespace, "--ignore-not-found", "--timeout=180s");
     deployed = await deployLocal();
     for (const line of deployed.stderr.split("\n")) {
-      if (/^\[deploy-local .*(built and imported|Available)/.test(line)) t.diagnostic(line);
+      if (/^\[deploy-local .*(built and imported|PersistentVolume|Bound|Available)/.test(line)) {
+        t.diagnostic(line);
+      }
     }
     t.diagnostic(`npm run deploy:local: ${deployed.seconds.toFixed(1)} s in all`);
     pod = await controllerPod();
@@ -174,7 +244,7 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
     assert.match(deployed.stdout, /^ {2}export KUBECONFIG=\S+$/m);
   });
 
-  it("runs the image just built, never pulled, as uid 65532 on a read-only root filesystem with writable /tmp and OTTOSCALER_DATA_DIR", async () => {
+  it("runs the image just built, never pulled, as uid 65532 on a read-only root filesystem with /tmp an emptyDir and OTTOSCALER_DATA_DIR on its Bound claim, both writable", async () => {
     assert.equal(pod.imageID, await builtImageId(), "the image hack/build-image.sh just built");
     const [container] = pod.spec.containers;
     assert.equal(container?.image, "docker.io/library/ottoscaler:dev");
@@ -188,8 +258,29 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
       "OTTOSCALER_LOG_RETENTION_BYTES",
       "OTTOSCALER_PORT",
     ]);
-    const data = pod.spec.volumes?.find((v) => v.name === "data");
-    assert.ok(data?.emptyDir, "the data volume is an emptyDir");
+    assert.equal(
+      container?.env?.find((e) => e.name === "OTTOSCALER_DATA_DIR")?.value,
+      "/var/lib/ottoscaler",
+    );
+    // /tmp is scratch space of the pod's own; the data volume is the claim, which outlives it.
+    const volumes = new Map(pod.spec.volumes?.map((v) => [v.name, v]));
+    assert.ok(volumes.get("tmp")?.emptyDir, "/tmp is an emptyDir");
+    assert.deepEqual(volumes.get("data")?.persistentVolumeClaim, {
+      claimName: controllerDataClaim,
+    });
+    // Every mount but the service account token's.
+    const mounts = container?.volumeMounts?.filter(
+      (m) => !m.mountPath.startsWith("/var/run/secrets/kubernetes.io/"),
+    );
+    assert.deepEqual(mounts?.map((m) => `${m.name} ${m.mountPath}`).sort(), [
+      "data /var/lib/ottoscaler",
+      "tmp /tmp",
+    ]);
+    const claim = JSON.parse(
+      await kubectl("get", "pvc", "-n", namespace, controllerDataClaim, "-o", "json"),
+    ) as { spec: { accessModes: string[]; volumeName: string }; status: { phase: string } };
+    assert.equal(claim.status.phase, "Bound");
+    assert.deepEqual(claim.spec.accessModes, ["ReadWriteOnce"]);
     const out = await kubectl(
       "exec",
       "-n",
@@ -203,7 +294,7 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
         "cat /proc/1/cmdline | tr '\\0' ' '; echo",
         "touch /app/x 2>/dev/null && echo app-writable || echo app-read-only",
         "touch /tmp/x && echo tmp-writable",
-        'touch "$OTTOSCALER_DATA_DIR/x" && echo "$OTTOSCALER_DATA_DIR writable"',
+        'touch "$OTTOSCALER_DATA_DIR/e2e-probe" && echo "$OTTOSCALER_DATA_DIR writable"',
       ].join("; "),
     );
     assert.deepEqual(out.trim().split("\n"), [
@@ -213,6 +304,18 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
       "tmp-writable",
       "/var/lib/ottoscaler writable",
     ]);
+    // What the pod writes there lands on the claim's PersistentVolume: on the local cluster, a
+    // hostPath that hack/deploy-local.sh made.
+    const hostPath = await kubectl(
+      "get",
+      "pv",
+      claim.spec.volumeName,
+      "-o",
+      "jsonpath={.spec.hostPath.path}",
+    );
+    assert.ok(hostPath.startsWith("/"), `the PersistentVolume's hostPath: ${hostPath}`);
+    assert.ok((await readdir(hostPath)).includes("e2e-probe"), `e2e-probe in ${hostPath}`);
+    await rm(path.join(hostPath, "e2e-probe"));
   });
 
   it("picked the Kubernetes executor by itself and logs JSON lines with a level and a message", async () => {
@@ -260,6 +363,7 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
       const logs = createClient(LogStreamingService, createTransport(protocol, pf.url));
       const entries = await collect(logs.streamBuildLogs({ pipelineId }, { timeoutMs: 30_000 }));
       assert.deepEqual(linesByWorker(entries), fullYamlLines(pipelineId));
+      finished.set(pipelineId, fullYamlLines(pipelineId));
 
       // Each worker pod was made by a Job (its controlling owner), one Job per worker.
       const workerPods = new Set(
@@ -298,7 +402,7 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
     await assertPermissions(controllerAccount, permissionMatrix(namespace));
   });
 
-  it("at a rollout restart (SIGTERM as PID 1) ends a running pipeline's stream, leaves its Job running and says so; the new pod deletes that Job as an orphan", async (t) => {
+  it("at a rollout restart (SIGTERM as PID 1) ends a running pipeline's stream, leaves its Job running and says so; the new pod deletes that Job as an orphan and serves, from the claim, the pipelines the old one finished and the end it wrote for the one it stopped", async (t) => {
     const old = pod.name;
     await using log = new FollowedLog(old);
     await log.until(/"event":"serverReady"/, 30_000);
@@ -306,8 +410,12 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
     const job = jobNameFor(`${pipelineId}.sleeper.a1.w0`);
     const events: PipelineProgress[] = [];
     let restarted = 0;
+    let servedByOld: Map<string, Served>;
     {
       await using pf = await PortForward.start(namespace, old);
+      // The pipelines this pod finished, as it serves them.
+      servedByOld = await served(pf.url, finished.keys());
+      assertComplete(servedByOld, finished);
       const client = createClient(OttoscalerService, createTransport("grpc", pf.url));
       const stream = client.executePipeline(
         {
@@ -333,13 +441,7 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
     }
     // The stream ended with the pipeline's end, not with a broken connection.
     const final = events.at(-1);
-    assert.equal(
-      final?.status,
-      PipelineStatus.CANCELLED,
-      events
-        .map((e) => `${e.stageId || "pipeline"} ${PipelineStatus[e.status]} ${e.message}`)
-        .join("\n"),
-    );
+    assert.equal(final?.status, PipelineStatus.CANCELLED, describeEvents(events));
     assert.match(final?.message ?? "", /SIGTERM/);
 
     await within(log.ended, 30_000, "kubectl logs -f did not end with the container");
@@ -391,12 +493,59 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
     );
     await using pf = await PortForward.start(namespace, pod.name);
     assert.deepEqual(await curl(`${pf.url}/readyz`), { status: 200, body: "ok\n" });
+
+    // The new pod serves what the old one stored on the claim: the pipelines it finished, every
+    // line, event and summary exactly as it served them...
+    const servedByNew = await served(pf.url, [...finished.keys(), pipelineId]);
+    assertComplete(servedByNew, finished);
+    assert.deepEqual(new Map([...servedByNew].filter(([id]) => finished.has(id))), servedByOld);
+    // ...and the pipeline it was running, ended by the old pod's own final event just as its
+    // stream got it (had that not been stored, the new pod would have ended it as interrupted).
+    assert.deepEqual(servedByNew.get(pipelineId)?.events.at(-1), final);
+    assert.equal(servedByNew.get(pipelineId)?.summary?.status, PipelineStatus.CANCELLED);
+    cancelled.add(pipelineId);
   });
 
-  it("replaces an idle controller pod that is deleted: the Deployment brings a new one Ready", async (t) => {
+  it("replaces an idle controller pod that is deleted: the Deployment brings a new one Ready, which serves every pipeline finished before (StreamBuildLogs, WatchPipeline, ListPipelines) from the claim", async (t) => {
     const old = pod.name;
+    // A pipeline with known output, run to its end on this pod: two workers, 25 lines each (the
+    // pause before exiting is for containerd 1.6 here, see kubernetes-executor.k8s.test.ts).
+    const keptId = `e2e-kept-${randomBytes(3).toString("hex")}`;
+    const kept = (w: number) => Array.from({ length: 25 }, (_, i) => `kept ${w}.${i + 1}`);
+    let servedByOld: Map<string, Served>;
     {
       await using pf = await PortForward.start(namespace, old);
+      const client = createClient(OttoscalerService, createTransport("grpc", pf.url));
+      const run = await collect(
+        client.executePipeline(
+          {
+            pipelineId: keptId,
+            stages: [
+              {
+                id: "kept",
+                image: "busybox",
+                workers: 2,
+                command: [
+                  `awk -v w="$OTTOSCALER_WORKER_INDEX" 'BEGIN { for (i = 1; i <= 25; i++) print "kept " w "." i }'; sleep 1`,
+                ],
+              },
+            ],
+          },
+          { timeoutMs: 120_000 },
+        ),
+      );
+      assert.equal(run.at(-1)?.status, PipelineStatus.SUCCEEDED, describeEvents(run));
+      finished.set(
+        keptId,
+        new Map([
+          ["kept/0", kept(0)],
+          ["kept/1", kept(1)],
+        ]),
+      );
+      // Everything that ended so far (here and on the pods before), as this pod serves it.
+      servedByOld = await served(pf.url, [...finished.keys(), ...cancelled]);
+      assertComplete(servedByOld, finished);
+
       const status = await curl(`${pf.url}/ottoscaler.v1.OttoscalerService/GetWorkerStatus`, "{}");
       const workers = (JSON.parse(status.body) as { workers?: { phase?: string }[] }).workers;
       assert.deepEqual(
@@ -439,5 +588,11 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
     assert.equal(pod.restarts, 0);
     await using pf = await PortForward.start(namespace, pod.name);
     assert.deepEqual(await curl(`${pf.url}/readyz`), { status: 200, body: "ok\n" });
+
+    // The new pod found them all on the claim: every line, event and summary, as before.
+    const servedByNew = await served(pf.url, [...finished.keys(), ...cancelled]);
+    assertComplete(servedByNew, finished);
+    assert.deepEqual(servedByNew, servedByOld);
+    t.diagnostic(`served by the new pod: ${[...servedByNew.keys()].join(", ")}`);
   });
 });

@@ -15,6 +15,8 @@ export const skipUnlessE2e =
 export const controllerNamespace = "ottoscaler-system";
 export const controllerSelector = "app.kubernetes.io/name=ottoscaler";
 export const controllerAccount = `system:serviceaccount:${controllerNamespace}:ottoscaler`;
+/** The claim holding the controller's data volume (OTTOSCALER_DATA_DIR). */
+export const controllerDataClaim = "ottoscaler-data";
 
 export interface Deployed {
   stdout: string;
@@ -40,7 +42,11 @@ export interface ControllerPod {
   restarts: number;
   spec: {
     serviceAccountName?: string;
-    volumes?: { name: string; emptyDir?: Record<string, unknown> }[];
+    volumes?: {
+      name: string;
+      emptyDir?: Record<string, unknown>;
+      persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
+    }[];
     containers: {
       image: string;
       imagePullPolicy: string;
