@@ -49,7 +49,11 @@ export class LogForwarder {
   readonly #client: Client<typeof OttoHandlerIngestService>;
   readonly #options: ForwarderOptions;
   readonly #logger: Logger;
-  readonly #tracks = new Map<string, Track>();
+  /**
+   * By journal, not by build key: a task's journal that retention removes can be followed by a
+   * new one under the same key while the old one's files are still being deleted.
+   */
+  readonly #tracks = new Map<BuildJournal, Track>();
   #state = ForwardingState.CAUGHT_UP;
   #wake: (() => void) | undefined;
   #acknowledged = 0n;
@@ -79,7 +83,7 @@ export class LogForwarder {
   async start(signal: AbortSignal): Promise<void> {
     for (const journal of this.#store.list()) await this.#track(journal);
     const stopListening = this.#store.onFlushed((journal) => {
-      const track = this.#tracks.get(journal.key);
+      const track = this.#tracks.get(journal);
       if (track === undefined) void this.#track(journal).then(() => this.#wake?.());
       else {
         track.pendingSinceMs ??= Date.now();
@@ -98,14 +102,14 @@ export class LogForwarder {
 
   /** Whether the destination has acknowledged every entry of the journal. */
   delivered(journal: BuildJournal): boolean {
-    const acknowledged = this.#tracks.get(journal.key)?.cursor.entries ?? 0;
+    const acknowledged = this.#tracks.get(journal)?.cursor.entries ?? 0;
     return acknowledged >= journal.state.entries;
   }
 
   /** Retention removed a build: what the destination never got is counted and said. */
   #removed(journal: BuildJournal): void {
-    const track = this.#tracks.get(journal.key);
-    this.#tracks.delete(journal.key);
+    const track = this.#tracks.get(journal);
+    this.#tracks.delete(journal);
     const lost = journal.state.entries - (track?.cursor.entries ?? 0);
     if (lost <= 0) return;
     this.#removedUndelivered += BigInt(lost);
@@ -122,7 +126,7 @@ export class LogForwarder {
   }
 
   async #track(journal: BuildJournal): Promise<void> {
-    if (this.#tracks.has(journal.key)) return;
+    if (this.#tracks.has(journal)) return;
     const file = cursorPath(journal.dir, this.#options.url);
     const track: Track = {
       journal,
@@ -130,7 +134,7 @@ export class LogForwarder {
       file,
       pendingSinceMs: undefined,
     };
-    this.#tracks.set(journal.key, track);
+    this.#tracks.set(journal, track);
     track.cursor = await readCursor(file);
     if (track.cursor.offset < journal.readableBytes) {
       const first = await readEntryBatch(journal, track.cursor.offset, {
@@ -143,11 +147,9 @@ export class LogForwarder {
 
   /** The next journal with entries not acknowledged yet, oldest first. */
   #next(): Track | undefined {
-    for (const [key, track] of this.#tracks) {
-      if (this.#store.get(track.journal.kind, track.journal.id) !== track.journal) {
-        this.#tracks.delete(key); // removed by retention
-        continue;
-      }
+    for (const track of this.#tracks.values()) {
+      // Being removed by retention: #removed forgets it (and counts what it lacked) once done.
+      if (this.#store.get(track.journal.kind, track.journal.id) !== track.journal) continue;
       if (track.cursor.offset < track.journal.readableBytes) return track;
     }
     return undefined;
@@ -218,8 +220,8 @@ export class LogForwarder {
         failures = 0;
         this.#failingSinceMs = undefined;
         // Round robin: a build that keeps writing does not hold up the others.
-        this.#tracks.delete(track.journal.key);
-        this.#tracks.set(track.journal.key, track);
+        // (Unless retention removed the build meanwhile.)
+        if (this.#tracks.delete(track.journal)) this.#tracks.set(track.journal, track);
       } catch (cause) {
         if (signal.aborted) break;
         const error = ConnectError.from(cause);
@@ -262,9 +264,8 @@ export class LogForwarder {
     try {
       await writeCursor(track.file, this.#options.url, track.cursor);
     } catch (error) {
-      // Retention removed the build while it was being sent: nothing left to track.
+      // Retention removed the build while it was being sent; #removed forgets its track.
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-      this.#tracks.delete(track.journal.key);
     }
   }
 

@@ -1,4 +1,3 @@
-import { rm } from "node:fs/promises";
 import path from "node:path";
 import { toBinary } from "@bufbuild/protobuf";
 import {
@@ -95,12 +94,5 @@ export class BuildJournal {
       state: this.state,
       summary: this.summary,
     });
-  }
-
-  /** Removes the build from disk (retention). */
-  async remove(): Promise<void> {
-    this.#writer?.close();
-    this.#writer = undefined;
-    await rm(this.dir, { recursive: true, force: true });
   }
 }

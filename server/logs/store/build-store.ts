@@ -1,5 +1,5 @@
-import { mkdirSync } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
+import { mkdirSync, renameSync } from "node:fs";
+import { readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "../../observability/logger.ts";
 import {
@@ -38,10 +38,17 @@ export class BuildStore {
     return path.join(this.dataDir, "builds", kind, id);
   }
 
+  /** Where removed builds' directories go to be deleted. */
+  get #trashDir(): string {
+    return path.join(this.dataDir, "builds", "removing");
+  }
+
   /** Loads every stored journal, repairing damaged tails. Call once, before use. */
   async load(): Promise<void> {
     mkdirSync(path.join(this.dataDir, "builds"), { recursive: true });
     await this.#removed.load();
+    // What a crash left half deleted.
+    await rm(this.#trashDir, { recursive: true, force: true });
     for (const kind of kinds) {
       const parent = path.join(this.dataDir, "builds", kind);
       mkdirSync(parent, { recursive: true });
@@ -127,8 +134,14 @@ export class BuildStore {
     return () => this.#removedListeners.delete(listener);
   }
 
+  /**
+   * Removes a build that is not being written (retention). Up to the deletion of its files,
+   * synchronously: from the first await on, a build opened under the same id (a task scaled up
+   * again) is a new one, numbered on and in a directory of its own.
+   */
   async remove(journal: BuildJournal): Promise<void> {
-    await this.#removed.add({
+    if (journal.writing) throw new Error(`journal ${journal.key} is being written`);
+    this.#removed.add({
       kind: journal.kind,
       id: journal.id,
       removedAt: new Date().toISOString(),
@@ -136,7 +149,10 @@ export class BuildStore {
       workerEvents: journal.state.workerEvents,
     });
     this.#journals.delete(journal.key);
-    await journal.remove();
+    const doomed = path.join(this.#trashDir, `${journal.kind}-${journal.id}-${Date.now()}`);
+    mkdirSync(this.#trashDir, { recursive: true });
+    renameSync(journal.dir, doomed);
+    await rm(doomed, { recursive: true, force: true });
     for (const listener of this.#removedListeners) listener(journal);
   }
 

@@ -76,7 +76,7 @@ export function observeRecord(
     if (decoded.record.case === "worker") {
       // Numbered on from a removed build of the same id, so the record says where it is.
       const sequence = Number(decoded.record.value.sequence);
-      state.workerEvents = Math.max(state.workerEvents + 1, sequence);
+      state.workerEvents = Math.max(state.workerEvents, sequence);
       // A worker that printed nothing still took its index.
       observeWorkerId(state, decoded.record.value.worker?.workerId);
     }

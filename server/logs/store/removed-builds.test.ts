@@ -89,4 +89,20 @@ describe("builds removed by retention", () => {
     assert.ok(text.endsWith("}\n"), "the unfinished line is gone");
     assert.equal(text.split("\n").length, 2);
   });
+
+  it("a task opened again while retention removes its journal gets a journal of its own, whose lines are kept", async () => {
+    const { store, hub } = await openStore(tempDataDir());
+    runTaskWorker(hub, "farm");
+    await hub.closeTask("farm");
+    const removing = store.remove(store.get("task", "farm") as BuildJournal);
+    assert.equal(runTaskWorker(hub, "farm"), "farm.w1");
+    await removing;
+    await hub.closeTask("farm");
+    assert.deepEqual(await workerEvents(store, "farm"), [
+      [4, "farm.w1"],
+      [5, "farm.w1"],
+      [6, "farm.w1"],
+    ]);
+    await store.close();
+  });
 });

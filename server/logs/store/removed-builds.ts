@@ -1,4 +1,5 @@
-import { appendFile, readFile, truncate } from "node:fs/promises";
+import { appendFileSync } from "node:fs";
+import { readFile, truncate } from "node:fs/promises";
 import type { BuildKind } from "./build-journal.ts";
 
 /** What is remembered of a build that retention removed. */
@@ -45,8 +46,9 @@ export class RemovedBuilds {
     return this.#builds.get(`${kind}/${id}`);
   }
 
-  async add(build: RemovedBuild): Promise<void> {
-    await appendFile(this.#file, `${JSON.stringify(build)}\n`, { flush: true });
+  /** Remembers and writes (flushed) at once, so the build's files can go right after. */
+  add(build: RemovedBuild): void {
+    appendFileSync(this.#file, `${JSON.stringify(build)}\n`, { flush: true });
     this.#remember(build);
   }
 
