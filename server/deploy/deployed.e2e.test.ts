@@ -16,7 +16,7 @@ import {
   PipelineStatus,
   type PipelineSummary,
 } from "../../gen/ottoscaler/v1/pipeline_pb.js";
-import { jobNameFor } from "../executor/kubernetes/job-name.ts";
+import { kubernetesNameOf } from "../domain/worker-id.ts";
 import { labels } from "../k8s/labels.ts";
 import { type AuditEvent, jobEvents, waitForAudit } from "../testing/audit-log.ts";
 import { assertPermissions, permissionMatrix } from "../testing/can-i.ts";
@@ -377,7 +377,7 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
       const jobs = new Set(owners.map((o) => o.slice("Job/".length)));
       const workerIds = new Set(entries.map((e) => e.entry?.workerId ?? ""));
       assert.deepEqual(
-        [...workerIds].map(jobNameFor).filter((j) => !jobs.has(j)),
+        [...workerIds].map(kubernetesNameOf).filter((j) => !jobs.has(j)),
         [],
         "every worker that logged ran in a Job's pod",
       );
@@ -407,7 +407,7 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
     await using log = new FollowedLog(old);
     await log.until(/"event":"serverReady"/, 30_000);
     const pipelineId = `e2e-left-${randomBytes(3).toString("hex")}`;
-    const job = jobNameFor(`${pipelineId}.sleeper.a1.w0`);
+    const job = kubernetesNameOf(`${pipelineId}.sleeper.a1.w0`);
     const events: PipelineProgress[] = [];
     let restarted = 0;
     let servedByOld: Map<string, Served>;

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { jobNameFor } from "../executor/kubernetes/job-name.ts";
+import { kubernetesNameOf } from "../domain/worker-id.ts";
 import { jobEvents, readAuditEvents, waitForAudit } from "../testing/audit-log.ts";
 import { assertPermissions, permissionMatrix } from "../testing/can-i.ts";
 import { kubectl } from "../testing/cluster.ts";
@@ -158,7 +158,7 @@ describe("hack/setup-user.sh beside the deployed controller", { skip: skipUnless
       assert.match(logs.stdout, new RegExp(`hello from stage hello of pipeline ${pipelineId}`));
 
       // Its Job, in the developer's namespace, created as the developer's ServiceAccount.
-      const job = jobNameFor(`${pipelineId}.hello.a1.w0`);
+      const job = kubernetesNameOf(`${pipelineId}.hello.a1.w0`);
       const [created] = await waitForAudit((events) => {
         const c = jobEvents(events, "create", ns).filter((e) => e.objectRef?.name === job);
         return c.length > 0 ? c : undefined;

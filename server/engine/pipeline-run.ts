@@ -14,9 +14,9 @@ import { abortReason } from "../util/abort-reason.ts";
 import { ReplayBuffer } from "../util/replay-buffer.ts";
 import { sleep } from "../util/sleep.ts";
 import type { WorkerRunner } from "../workers/worker-runner.ts";
-import { retryDelayMs } from "./backoff.ts";
 import type { PipelineSpec, StageSpec } from "./pipeline-spec.ts";
 import { runStageAttempt, workerIdsOf } from "./stage-attempt.ts";
+import { stageRetryDelayMs } from "./stage-retry.ts";
 
 export interface PipelineRunDeps {
   runner: WorkerRunner;
@@ -208,7 +208,7 @@ export class PipelineRun {
         const message = `attempt ${attempt} of ${spec.retry.maxAttempts} failed: ${result.reason}`;
         return this.#stageEnded(state, PipelineStatus.FAILED, message);
       }
-      const delay = retryDelayMs(spec.retry, attempt + 1);
+      const delay = stageRetryDelayMs(spec.retry, attempt + 1);
       state.status = PipelineStatus.RETRYING;
       this.#emit(
         spec.id,

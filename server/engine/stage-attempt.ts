@@ -1,3 +1,4 @@
+import { pipelineWorkerId } from "../domain/worker-id.ts";
 import type { WorkerSpec } from "../executor/executor.ts";
 import { abortReason } from "../util/abort-reason.ts";
 import type { WorkerRunner } from "../workers/worker-runner.ts";
@@ -22,13 +23,9 @@ export type AttemptResult =
   | { kind: "failed"; reason: string }
   | { kind: "cancelled"; reason: string };
 
-export function workerIdOf(pipelineId: string, stageId: string, attempt: number, index: number) {
-  return `${pipelineId}.${stageId}.a${attempt}.w${index}`;
-}
-
 export function workerIdsOf(pipelineId: string, stage: StageSpec, attempt: number): string[] {
   return Array.from({ length: stage.workers }, (_, i) =>
-    workerIdOf(pipelineId, stage.id, attempt, i),
+    pipelineWorkerId(pipelineId, stage.id, attempt, i),
   );
 }
 
@@ -59,7 +56,7 @@ export async function runStageAttempt(ctx: AttemptContext): Promise<AttemptResul
     await Promise.all(
       Array.from({ length: stage.workers }, async (_, index) => {
         const spec: WorkerSpec = {
-          workerId: workerIdOf(pipelineId, stage.id, attempt, index),
+          workerId: pipelineWorkerId(pipelineId, stage.id, attempt, index),
           index,
           count: stage.workers,
           image: stage.image,

@@ -1,37 +1,45 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Code } from "@connectrpc/connect";
 import { ApiException } from "@kubernetes/client-node";
-import { kubernetesErrorToConnect } from "./errors.ts";
+import { classifyKubernetesError, type KubernetesErrorClass } from "./errors.ts";
 
-describe("kubernetesErrorToConnect", () => {
-  const cases: [number, Code][] = [
-    [404, Code.NotFound],
-    [409, Code.AlreadyExists],
-    [422, Code.InvalidArgument],
-    [403, Code.PermissionDenied],
-    [429, Code.Unavailable],
-    [500, Code.Unavailable],
-    [503, Code.Unavailable],
+describe("classifyKubernetesError", () => {
+  const cases: [number, KubernetesErrorClass, string][] = [
+    [404, "not-found", "not-found"],
+    [409, "conflict", "already-exists"],
+    [400, "invalid", "invalid"],
+    [422, "invalid", "invalid"],
+    [401, "forbidden", "precondition"],
+    [403, "forbidden", "precondition"],
+    [429, "transient", "unavailable"],
+    [500, "transient", "unavailable"],
+    [503, "transient", "unavailable"],
   ];
-  for (const [status, code] of cases) {
-    it(`maps HTTP ${status} to ${Code[code]}, keeping the server's message and the cause`, () => {
+  for (const [status, errorClass, kind] of cases) {
+    it(`classifies HTTP ${status} as ${errorClass}, keeping the server's message and the cause`, () => {
       const cause = new ApiException(
         status,
         "HTTP error",
         JSON.stringify({ message: `server says ${status}` }),
         {},
       );
-      const error = kubernetesErrorToConnect(cause, "creating job x");
-      assert.equal(error.code, code);
-      assert.equal(error.rawMessage, `creating job x: server says ${status}`);
+      const error = classifyKubernetesError(cause, "creating job x");
+      assert.equal(error.class, errorClass);
+      assert.equal(error.kind, kind);
+      assert.equal(error.status, status);
+      assert.equal(error.message, `creating job x: server says ${status}`);
       assert.equal(error.cause, cause);
     });
   }
 
-  it("maps a network failure (no status) to Unavailable", () => {
-    const error = kubernetesErrorToConnect(new TypeError("fetch failed"), "listing jobs");
-    assert.equal(error.code, Code.Unavailable);
-    assert.match(error.rawMessage, /listing jobs: fetch failed/);
+  it("classifies a network failure (no status) as transient", () => {
+    const error = classifyKubernetesError(new TypeError("fetch failed"), "listing jobs");
+    assert.equal(error.class, "transient");
+    assert.match(error.message, /listing jobs: fetch failed/);
+  });
+
+  it("classifies an error once: an already classified one comes back as it is", () => {
+    const first = classifyKubernetesError(new TypeError("fetch failed"), "listing jobs");
+    assert.equal(classifyKubernetesError(first, "again"), first);
   });
 });

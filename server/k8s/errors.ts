@@ -1,7 +1,7 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { type ErrorKind, OttoscalerError } from "../domain/errors.ts";
 
 /** The HTTP status of a Kubernetes API error, if it has one. */
-export function statusOf(error: unknown): number | undefined {
+function statusOf(error: unknown): number | undefined {
   if (typeof error !== "object" || error === null) return undefined;
   const e = error as { code?: unknown; statusCode?: unknown };
   if (typeof e.code === "number") return e.code;
@@ -10,7 +10,7 @@ export function statusOf(error: unknown): number | undefined {
 }
 
 export function isNotFound(error: unknown): boolean {
-  return statusOf(error) === 404;
+  return classifyKubernetesError(error, "").class === "not-found";
 }
 
 /** The message the API server gave, not the client's generic wrapper text. */
@@ -30,25 +30,47 @@ function messageOf(error: unknown): string {
 }
 
 /**
- * The one place a Kubernetes API error becomes a Connect code. The cause is
- * kept on the ConnectError for logs.
+ * What a Kubernetes API error means for whoever called: `transient` (the API
+ * server is away, overloaded or restarting: try again), `conflict` (the object
+ * exists, or changed since it was read), `not-found`, `forbidden` (our
+ * credentials or RBAC do not allow it), `invalid` (the request itself is wrong).
  */
-export function kubernetesErrorToConnect(error: unknown, doing: string): ConnectError {
-  if (error instanceof ConnectError) return error;
-  const status = statusOf(error);
-  const code =
-    status === 404
-      ? Code.NotFound
-      : status === 409
-        ? Code.AlreadyExists
-        : status === 422 || status === 400
-          ? Code.InvalidArgument
-          : status === 401
-            ? Code.Unauthenticated
-            : status === 403
-              ? Code.PermissionDenied
-              : status === 429 || (status !== undefined && status >= 500) || status === undefined
-                ? Code.Unavailable
-                : Code.Unknown;
-  return new ConnectError(`${doing}: ${messageOf(error)}`, code, undefined, undefined, error);
+export type KubernetesErrorClass = "transient" | "conflict" | "not-found" | "forbidden" | "invalid";
+
+const kindOf: Record<KubernetesErrorClass, ErrorKind> = {
+  transient: "unavailable",
+  conflict: "already-exists",
+  "not-found": "not-found",
+  forbidden: "precondition",
+  invalid: "invalid",
+};
+
+/** A Kubernetes API call that failed, classified once; the client's error is its cause. */
+export class KubernetesError extends OttoscalerError {
+  override name = "KubernetesError";
+  readonly class: KubernetesErrorClass;
+  /** The HTTP status, if the API server answered at all. */
+  readonly status: number | undefined;
+
+  constructor(error: unknown, doing: string) {
+    const status = statusOf(error);
+    const errorClass = classify(status);
+    super(kindOf[errorClass], `${doing}: ${messageOf(error)}`, { cause: error });
+    this.class = errorClass;
+    this.status = status;
+  }
+}
+
+function classify(status: number | undefined): KubernetesErrorClass {
+  // No status: the request never got an answer (connection refused, reset, timed out).
+  if (status === undefined || status === 429 || status >= 500) return "transient";
+  if (status === 404) return "not-found";
+  if (status === 409) return "conflict";
+  if (status === 401 || status === 403) return "forbidden";
+  return "invalid";
+}
+
+/** The one place a Kubernetes API error is classified. */
+export function classifyKubernetesError(error: unknown, doing: string): KubernetesError {
+  return error instanceof KubernetesError ? error : new KubernetesError(error, doing);
 }

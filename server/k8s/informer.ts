@@ -6,6 +6,7 @@ import {
   type ObjectCache,
 } from "@kubernetes/client-node";
 import type { Logger } from "../observability/logger.ts";
+import { Backoff } from "../util/backoff.ts";
 
 export interface WatchedKind<T extends KubernetesObject> {
   kind: string;
@@ -37,7 +38,7 @@ export function startInformer<T extends KubernetesObject>(
   logger: Logger,
 ): RunningInformer<T> {
   let synced = false;
-  let failures = 0;
+  const retries = new Backoff({ initialMs: 200, maxMs: 5000 });
   let markSynced!: () => void;
   const firstSync = new Promise<void>((resolve) => {
     markSynced = resolve;
@@ -47,7 +48,7 @@ export function startInformer<T extends KubernetesObject>(
     const result = await kind.list();
     setImmediate(() => {
       synced = true;
-      failures = 0;
+      retries.reset();
       markSynced();
     });
     return result;
@@ -68,7 +69,7 @@ export function startInformer<T extends KubernetesObject>(
   informer.on("error", (error: unknown) => {
     synced = false;
     if (stopped || retry !== undefined) return;
-    const delay = Math.min(200 * 2 ** failures++, 5000);
+    const delay = Math.round(retries.next());
     logger.warn("informerRestarting", { kind: kind.kind, delayMs: delay, error: String(error) });
     retry = setTimeout(restart, delay);
   });

@@ -7,6 +7,7 @@ import {
   LogEntrySchema,
   LogStream,
 } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
+import { parseWorkerId } from "../domain/worker-id.ts";
 import type { ReplayBuffer } from "../util/replay-buffer.ts";
 import type { LogHub } from "./log-hub.ts";
 import type { BuildJournal } from "./store/build-journal.ts";
@@ -29,13 +30,13 @@ export function missingMarker(workerId: string, missing: number): LogEntry {
   });
 }
 
-/** The journal a worker's lines are in, from the shape of its id (see workerIdOf, TaskManager). */
+/** The journal a worker's lines are in, from what its id says of its owner. */
 export function journalOfWorker(store: BuildStore, workerId: string): BuildJournal | undefined {
-  const parts = workerId.split(".");
-  const owner = parts[0] ?? "";
-  if (parts.length === 4) return store.get("pipeline", owner);
-  if (parts.length === 2) return store.get("task", owner);
-  return undefined;
+  const ref = parseWorkerId(workerId);
+  if (ref === undefined) return undefined;
+  return ref.kind === "pipeline"
+    ? store.get("pipeline", ref.pipelineId)
+    : store.get("task", ref.taskId);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { WorkerStatus } from "../../gen/ottoscaler/v1/worker_pb.js";
+import { taskWorkerId } from "../domain/worker-id.ts";
 import type { Executor, WorkerOutcome, WorkerResources } from "../executor/executor.ts";
 import type { LogHub } from "../logs/log-hub.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -63,7 +64,7 @@ export class TaskManager {
     const changed: string[] = [];
     for (let i = 0; i < count; i++) {
       const index = task.nextIndex++;
-      const workerId = `${spec.taskId}.w${index}`;
+      const workerId = taskWorkerId(spec.taskId, index);
       const stop = new AbortController();
       const ended = this.#deps.runner.run(
         {

@@ -1,7 +1,7 @@
-import { Code } from "@connectrpc/connect";
 import type { BatchV1Api, V1Job } from "@kubernetes/client-node";
-import { kubernetesErrorToConnect } from "../../k8s/errors.ts";
+import { classifyKubernetesError } from "../../k8s/errors.ts";
 import { abortReason } from "../../util/abort-reason.ts";
+import { Backoff } from "../../util/backoff.ts";
 import { sleep } from "../../util/sleep.ts";
 import type { WorkerOutcome } from "../executor.ts";
 
@@ -17,24 +17,22 @@ export async function createJob(
   signal: AbortSignal,
 ): Promise<WorkerOutcome | undefined> {
   const name = job.metadata?.name ?? "";
-  for (let attempt = 0; ; attempt++) {
+  const retries = new Backoff({ initialMs: 200, maxMs: 3000 });
+  for (;;) {
     try {
       await batch.createNamespacedJob({ namespace, body: job });
       return undefined;
-    } catch (error) {
-      const connectError = kubernetesErrorToConnect(error, `creating job ${name}`);
+    } catch (cause) {
+      const error = classifyKubernetesError(cause, `creating job ${name}`);
       // A lost response to a create that worked: the Job is ours.
-      if (connectError.code === Code.AlreadyExists && attempt > 0) return undefined;
+      if (error.class === "conflict" && retries.failures > 0) return undefined;
       // A just-restarted API server denies everything until its RBAC caches fill.
       const transient =
-        (connectError.code === Code.Unavailable && attempt < 30) ||
-        (connectError.code === Code.PermissionDenied && attempt < 5);
-      if (!transient) return { phase: "failed", reason: connectError.rawMessage };
-      if (!(await sleep(Math.min(200 * 2 ** attempt, 3000), signal))) {
-        return {
-          phase: "stopped",
-          reason: abortReason(signal),
-        };
+        (error.class === "transient" && retries.failures < 30) ||
+        (error.class === "forbidden" && retries.failures < 5);
+      if (!transient) return { phase: "failed", reason: error.message };
+      if (!(await sleep(retries.next(), signal))) {
+        return { phase: "stopped", reason: abortReason(signal) };
       }
     }
   }

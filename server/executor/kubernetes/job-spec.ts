@@ -1,8 +1,8 @@
 import type { V1Job } from "@kubernetes/client-node";
+import { kubernetesNameOf } from "../../domain/worker-id.ts";
 import { annotations, labels, managedBy } from "../../k8s/labels.ts";
 import type { WorkerResources, WorkerSpec } from "../executor.ts";
 import { workerIdentityEnv } from "../worker-identity.ts";
-import { jobNameFor } from "./job-name.ts";
 
 export interface JobSpecOptions {
   namespace: string;
@@ -31,7 +31,7 @@ function pick(value: string, fallback: string): string {
  * no way to ask for them.
  */
 export function createJobSpec(spec: WorkerSpec, options: JobSpecOptions): V1Job {
-  const name = jobNameFor(spec.workerId);
+  const name = kubernetesNameOf(spec.workerId);
   const objectLabels: Record<string, string> = {
     [labels.managedBy]: managedBy,
     [labels.worker]: name,

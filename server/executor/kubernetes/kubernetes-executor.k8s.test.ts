@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import { type PipelineProgress, PipelineStatus } from "../../../gen/ottoscaler/v1/pipeline_pb.js";
 import { WorkerPhase } from "../../../gen/ottoscaler/v1/worker_pb.js";
 import { loadPipelineFile } from "../../cli/pipeline-file.ts";
+import { kubernetesNameOf } from "../../domain/worker-id.ts";
 import {
   kubectl,
   skipUnlessCluster,
@@ -101,8 +102,8 @@ describe("the Kubernetes executor on a real cluster", { skip: skipUnlessCluster 
       }),
     );
     jobs.kill();
-    assert.match(seenJobs, /job.batch\/exit-three-fails-a1-w0/);
-    assert.match(seenJobs, /job.batch\/exit-three-fails-a2-w0/);
+    assert.ok(seenJobs.includes(`job.batch/${kubernetesNameOf("exit-three.fails.a1.w0")}`));
+    assert.ok(seenJobs.includes(`job.batch/${kubernetesNameOf("exit-three.fails.a2.w0")}`));
     const failed = events.find((e) => e.stageId === "fails" && e.status === PipelineStatus.FAILED);
     assert.equal(failed?.attempt, 2);
     assert.match(failed?.message ?? "", /exit code 3/);

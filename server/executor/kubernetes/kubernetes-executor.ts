@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
+import { kubernetesNameOf } from "../../domain/worker-id.ts";
 import type { KubernetesClients } from "../../k8s/client.ts";
 import { isNotFound } from "../../k8s/errors.ts";
 import { type RunningInformer, startInformer } from "../../k8s/informer.ts";
@@ -14,7 +15,6 @@ import type {
   WorkerSpec,
 } from "../executor.ts";
 import { createJob } from "./create-job.ts";
-import { jobNameFor } from "./job-name.ts";
 import { createJobSpec } from "./job-spec.ts";
 import { deleteOrphanJobs } from "./orphan-jobs.ts";
 import { PodLogCapture } from "./pod-log.ts";
@@ -147,7 +147,7 @@ export class KubernetesExecutor implements Executor {
   ): Promise<WorkerOutcome> {
     if (signal.aborted) return { phase: "stopped", reason: abortReason(signal) };
     if (this.#leaving) return { phase: "stopped", reason: "controller shutting down" };
-    const jobName = jobNameFor(spec.workerId);
+    const jobName = kubernetesNameOf(spec.workerId);
     const job = createJobSpec(spec, {
       namespace: this.#options.namespace,
       controllerInstance: this.instance,
@@ -375,7 +375,7 @@ export class KubernetesExecutor implements Executor {
         },
         () => {
           worker.verifying = false;
-          setTimeout(() => this.#queue.add(worker.jobName), 1000).unref();
+          this.#queue.retry(worker.jobName);
         },
       );
   }
@@ -392,7 +392,7 @@ export class KubernetesExecutor implements Executor {
         if (isNotFound(error)) return;
         this.#logger.warn("jobDeleteFailed", { pod: name, error: String(error) });
         worker.podsDeleted.delete(name);
-        setTimeout(() => this.#queue.add(worker.jobName), 1000).unref();
+        this.#queue.retry(worker.jobName);
       });
   }
 
@@ -417,6 +417,7 @@ export class KubernetesExecutor implements Executor {
 
   #resolve(worker: LiveWorker, outcome: WorkerOutcome): void {
     this.#live.delete(worker.jobName);
+    this.#queue.forget(worker.jobName);
     worker.resolve(outcome);
   }
 
@@ -433,11 +434,11 @@ export class KubernetesExecutor implements Executor {
     } catch (error) {
       if (isNotFound(error)) return;
       this.#logger.warn("jobDeleteFailed", { job: name, error: String(error) });
-      // The resync retries the deletion through reconcile for stopping workers.
+      // Only a worker being stopped needs its Job gone before it can end: try again for it.
       setTimeout(() => {
         const worker = this.#live.get(name);
         if (worker?.removing !== undefined) void this.#deleteJob(name, "Orphan");
-      }, 1000).unref();
+      }, this.#queue.retryDelay(name)).unref();
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { KubeConfig } from "@kubernetes/client-node";
+import { Backoff } from "../../util/backoff.ts";
 import { LineSplitter } from "../../util/line-splitter.ts";
 import { LogDeduplicator } from "./log-timestamps.ts";
 import { readPodLog } from "./pod-log-request.ts";
@@ -60,7 +61,7 @@ export class PodLogCapture {
   async complete(attempts = 20, maxReads = 20): Promise<void> {
     this.#follow?.abort();
     this.#follow = undefined;
-    let failures = 0;
+    const retries = new Backoff({ initialMs: 250, maxMs: 3000 });
     let reads = 0;
     let previous: LogRead | undefined;
     for (;;) {
@@ -69,11 +70,12 @@ export class PodLogCapture {
         read = await this.#read(false, undefined);
       } catch (error) {
         // The API server may be restarting: try again shortly.
-        if (++failures >= attempts) {
+        const delay = retries.next();
+        if (retries.failures >= attempts) {
           this.#closed = true;
           throw error;
         }
-        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** (failures - 1), 3000)));
+        await new Promise((r) => setTimeout(r, delay));
         continue;
       }
       reads++;

@@ -5,6 +5,7 @@ import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { type PipelineProgress, PipelineStatus } from "../../../gen/ottoscaler/v1/pipeline_pb.js";
+import { kubernetesNameOf } from "../../domain/worker-id.ts";
 import { createClients, loadKubeConfig } from "../../k8s/client.ts";
 import { createLogger, silentLogger } from "../../observability/logger.ts";
 import {
@@ -165,7 +166,7 @@ describe("the Kubernetes executor when things go wrong", { skip: skipUnlessClust
       // The stream ended with the pipeline's end, as at every shutdown.
       assert.equal(events.at(-1)?.status, PipelineStatus.CANCELLED);
       const [left] = first.events("workersLeftRunning");
-      assert.deepEqual(left?.jobs, ["left-running-sleeper-a1-w0"]);
+      assert.deepEqual(left?.jobs, [kubernetesNameOf("left-running.sleeper.a1.w0")]);
       assert.equal(left?.namespace, namespace);
       // Still there, its pod still running, after the controller has gone.
       const phase = await kubectl(
@@ -174,7 +175,7 @@ describe("the Kubernetes executor when things go wrong", { skip: skipUnlessClust
         "-n",
         namespace,
         "-l",
-        "job-name=left-running-sleeper-a1-w0",
+        `job-name=${kubernetesNameOf("left-running.sleeper.a1.w0")}`,
         "-o",
         "jsonpath={.items[*].status.phase}",
       );
@@ -186,7 +187,7 @@ describe("the Kubernetes executor when things go wrong", { skip: skipUnlessClust
       await successor.close();
       assert.deepEqual(
         next.events("orphanJobDeleted").map((e) => e.job),
-        ["left-running-sleeper-a1-w0"],
+        [kubernetesNameOf("left-running.sleeper.a1.w0")],
       );
       assert.equal((await kubectl("get", "jobs", "-n", namespace, "-o", "name")).trim(), "");
     } finally {

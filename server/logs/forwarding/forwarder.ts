@@ -8,12 +8,12 @@ import {
   LogForwardingDestinationSchema,
 } from "../../../gen/ottoscaler/v1/log_streaming_pb.js";
 import type { Logger } from "../../observability/logger.ts";
+import { Backoff } from "../../util/backoff.ts";
 import { sleep } from "../../util/sleep.ts";
 import type { BuildJournal } from "../store/build-journal.ts";
 import type { BuildStore } from "../store/build-store.ts";
 import { cursorPath, type DeliveryCursor, readCursor, writeCursor } from "./delivery-cursor.ts";
-import { type BatchLimits, readEntryBatch } from "./entry-batch.ts";
-import { retryDelay } from "./retry-delay.ts";
+import { type BatchLimits, type EntryBatch, readEntryBatch } from "./entry-batch.ts";
 
 export interface ForwarderOptions extends BatchLimits {
   url: string;
@@ -157,6 +157,7 @@ export class LogForwarder {
 
   /** The loop, restarted after anything unexpected (a disk error, say): forwarding never just stops. */
   async #runSafely(signal: AbortSignal): Promise<void> {
+    const crashes = new Backoff({ initialMs: 1000, maxMs: this.#options.maxBackoffMs });
     while (!signal.aborted) {
       try {
         await this.#run(signal);
@@ -165,13 +166,13 @@ export class LogForwarder {
         this.#lastErrorTime = timestampFromDate(new Date());
         this.#logger.error("forwardingFailed", { url: this.#options.url, error: this.#lastError });
         this.#state = ForwardingState.BACKING_OFF;
-        await sleep(this.#options.maxBackoffMs, signal);
+        await sleep(crashes.next(), signal);
       }
     }
   }
 
   async #run(signal: AbortSignal): Promise<void> {
-    let failures = 0;
+    const retries = new Backoff({ initialMs: 100, maxMs: this.#options.maxBackoffMs });
     while (!signal.aborted) {
       const track = this.#next();
       if (track === undefined) {
@@ -189,71 +190,85 @@ export class LogForwarder {
         continue;
       }
       // While failing, retries keep reporting BACKING_OFF: the state tells whether delivery works.
-      if (failures === 0) this.#state = ForwardingState.SENDING;
+      if (retries.failures === 0) this.#state = ForwardingState.SENDING;
       const batch = await readEntryBatch(track.journal, track.cursor.offset, this.#options, signal);
       if (batch.entries.length === 0) {
         await this.#advance(track, batch.end, 0);
         continue;
       }
       track.pendingSinceMs = msOf(batch.firstTimestamp) ?? track.pendingSinceMs;
-      try {
-        const response = await this.#client.ingestEntries(
-          { source: this.#options.source, entries: batch.entries },
-          { signal, timeoutMs: this.#options.callTimeoutMs },
-        );
-        const stored = Math.min(response.stored, batch.entries.length);
-        if (stored === 0) {
-          throw new ConnectError("the destination stored none of the batch", Code.Unavailable);
-        }
+      const answer = await this.#send(batch.entries, signal);
+      if (signal.aborted) break;
+      if ("stored" in answer) {
+        const { stored } = answer;
         const end =
           stored === batch.entries.length ? batch.end : (batch.ends[stored - 1] as number);
         await this.#advance(track, end, stored);
         this.#acknowledged += BigInt(stored);
         this.#lastAckTime = timestampFromDate(new Date());
-        if (failures > 0) {
+        if (retries.failures > 0) {
           this.#logger.info("forwardingResumed", {
             url: this.#options.url,
-            failedAttempts: failures,
+            failedAttempts: retries.failures,
             downMs: Date.now() - (this.#failingSinceMs ?? Date.now()),
           });
         }
-        failures = 0;
+        retries.reset();
         this.#failingSinceMs = undefined;
         // Round robin: a build that keeps writing does not hold up the others.
         // (Unless retention removed the build meanwhile.)
         if (this.#tracks.delete(track.journal)) this.#tracks.set(track.journal, track);
-      } catch (cause) {
-        if (signal.aborted) break;
-        const error = ConnectError.from(cause);
-        this.#lastError = `${Code[error.code]}: ${error.rawMessage}`;
-        this.#lastErrorTime = timestampFromDate(new Date());
-        if (rejecting.has(error.code)) {
-          this.#rejectedBatches++;
-          this.#rejectedEntries += BigInt(batch.entries.length);
-          this.#logger.error("forwardingRejected", {
-            url: this.#options.url,
-            build: track.journal.key,
-            fromEntry: track.cursor.entries + 1,
-            entries: batch.entries.length,
-            error: this.#lastError,
-          });
-          await this.#advance(track, batch.end, batch.entries.length);
-          continue;
-        }
-        failures++;
-        this.#failedAttempts++;
-        this.#failingSinceMs ??= Date.now();
-        const delay = retryDelay(failures, this.#options.maxBackoffMs);
-        if (failures === 1) {
-          this.#logger.warn("forwardingFailed", {
-            url: this.#options.url,
-            error: this.#lastError,
-            retryInMs: Math.round(delay),
-          });
-        }
-        this.#state = ForwardingState.BACKING_OFF;
-        await sleep(delay, signal);
+        continue;
       }
+      this.#lastError = `${Code[answer.code]}: ${answer.message}`;
+      this.#lastErrorTime = timestampFromDate(new Date());
+      if (rejecting.has(answer.code)) {
+        this.#rejectedBatches++;
+        this.#rejectedEntries += BigInt(batch.entries.length);
+        this.#logger.error("forwardingRejected", {
+          url: this.#options.url,
+          build: track.journal.key,
+          fromEntry: track.cursor.entries + 1,
+          entries: batch.entries.length,
+          error: this.#lastError,
+        });
+        await this.#advance(track, batch.end, batch.entries.length);
+        continue;
+      }
+      this.#failedAttempts++;
+      this.#failingSinceMs ??= Date.now();
+      const delay = retries.next();
+      if (retries.failures === 1) {
+        this.#logger.warn("forwardingFailed", {
+          url: this.#options.url,
+          error: this.#lastError,
+          retryInMs: Math.round(delay),
+        });
+      }
+      this.#state = ForwardingState.BACKING_OFF;
+      await sleep(delay, signal);
+    }
+  }
+
+  /** One call: how many entries, from the first, the destination stored, or why it stored none. */
+  async #send(
+    entries: EntryBatch["entries"],
+    signal: AbortSignal,
+  ): Promise<{ stored: number } | { code: Code; message: string }> {
+    try {
+      const response = await this.#client.ingestEntries(
+        { source: this.#options.source, entries },
+        { signal, timeoutMs: this.#options.callTimeoutMs },
+      );
+      const stored = Math.min(response.stored, entries.length);
+      // Nothing stored is "not now": retried like an unavailable destination.
+      if (stored === 0) {
+        return { code: Code.Unavailable, message: "the destination stored none of the batch" };
+      }
+      return { stored };
+    } catch (cause) {
+      const error = ConnectError.from(cause);
+      return { code: error.code, message: error.rawMessage };
     }
   }
 
