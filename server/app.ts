@@ -1,7 +1,6 @@
+import type { ApiDeps } from "./api/api-deps.ts";
 import type { Config } from "./config/config.ts";
 import { PipelineEngine } from "./engine/pipeline-engine.ts";
-import { finishInterruptedPipelines } from "./engine/stored-pipelines.ts";
-import { WorkerSlots } from "./engine/worker-slots.ts";
 import type { Executor } from "./executor/executor.ts";
 import {
   KubernetesExecutor,
@@ -9,24 +8,28 @@ import {
 } from "./executor/kubernetes/kubernetes-executor.ts";
 import { LocalExecutor } from "./executor/local/local-executor.ts";
 import { createClients, loadKubeConfig, resolveNamespace, runningInCluster } from "./k8s/client.ts";
+import { BuildRecorder } from "./logs/build-recorder.ts";
+import { FollowerCache } from "./logs/follower-cache.ts";
 import { Forwarding } from "./logs/forwarding/forwarding.ts";
-import { LogHub } from "./logs/log-hub.ts";
+import { LogReader } from "./logs/log-reads.ts";
+import { PipelineArchive } from "./logs/pipeline-archive.ts";
 import type { BuildJournal } from "./logs/store/build-journal.ts";
 import { BuildStore } from "./logs/store/build-store.ts";
 import { applyRetention, type RetentionPolicy } from "./logs/store/retention.ts";
+import { finishInterruptedPipelines } from "./logs/store/stored-pipelines.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
 import { TaskManager } from "./workers/task-manager.ts";
 import { WorkerRegistry } from "./workers/worker-registry.ts";
 import { WorkerRunner } from "./workers/worker-runner.ts";
+import { WorkerSlots } from "./workers/worker-slots.ts";
 
 /** Everything the API serves, wired once. */
-export interface App {
-  config: Config;
-  logger: Logger;
+export interface App extends ApiDeps {
   executor: Executor;
   slots: WorkerSlots;
   registry: WorkerRegistry;
-  logs: LogHub;
+  followers: FollowerCache;
+  logs: LogReader;
   forwarding: Forwarding;
   engine: PipelineEngine;
   tasks: TaskManager;
@@ -96,13 +99,12 @@ export function createApp(
   const slots = new WorkerSlots(config.maxWorkers);
   const registry = new WorkerRegistry();
   const store = new BuildStore(config.dataDir, logger);
-  const logs = new LogHub(
-    {
-      maxLinesPerWorker: config.logMaxLinesPerWorker,
-      maxLinesPerBuild: config.logMaxLinesPerBuild,
-    },
-    store,
-  );
+  const followers = new FollowerCache({
+    maxLinesPerWorker: config.logMaxLinesPerWorker,
+    maxLinesPerBuild: config.logMaxLinesPerBuild,
+  });
+  const recorder = new BuildRecorder(store);
+  const logs = new LogReader(followers, store);
   const forwarding = new Forwarding(
     config,
     store,
@@ -115,20 +117,29 @@ export function createApp(
   };
   let retentionTimer: NodeJS.Timeout | undefined;
   const delivered = (journal: BuildJournal) => forwarding.delivered(journal);
-  const runner = new WorkerRunner({ executor, slots, registry, logs, logger });
+  const runner = new WorkerRunner({ executor, slots, registry, recorder, followers, logger });
   const engine = new PipelineEngine(
     {
       maxActivePipelines: config.maxActivePipelines,
       retainPipelines: config.retainPipelines,
       keepWorkspaces: config.keepWorkspaces,
     },
-    { runner, executor, logs, registry, logger },
+    {
+      runner,
+      executor,
+      registry,
+      recorder,
+      followers,
+      history: new PipelineArchive(store),
+      logger,
+    },
   );
   const tasks = new TaskManager(config.retainFinishedWorkers, {
     runner,
     executor,
     registry,
-    logs,
+    recorder,
+    followers,
     logger,
   });
   const stopping = new AbortController();
@@ -139,6 +150,7 @@ export function createApp(
     executor,
     slots,
     registry,
+    followers,
     logs,
     forwarding,
     engine,
@@ -174,7 +186,7 @@ export function createApp(
         executor.leaveWorkersRunning?.();
         await Promise.all([engine.shutdown(reason), tasks.shutdown(reason)]);
         await executor.close();
-        logs.close();
+        followers.close();
         await store.close();
         // What is not delivered yet stays in the journals; the next start resumes from the cursors.
         await forwarding.stop();

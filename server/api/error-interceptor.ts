@@ -1,13 +1,16 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "../observability/logger.ts";
+import { connectErrorOf } from "./connect-errors.ts";
 
 /**
- * Only ConnectError leaves the API: anything else is a bug, logged with its
- * cause and sent as Internal without internals.
+ * Only ConnectError leaves the API: a domain error gets its kind's code (see
+ * connect-errors.ts); anything else is a bug, logged with its cause and sent
+ * as Internal without internals.
  */
 export function createErrorInterceptor(logger: Logger): Interceptor {
   const convert = (error: unknown, procedure: string): ConnectError => {
-    if (error instanceof ConnectError) return error;
+    const known = connectErrorOf(error);
+    if (known !== undefined) return known;
     logger.error("internalError", {
       procedure,
       error:

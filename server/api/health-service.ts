@@ -7,12 +7,12 @@ import {
 } from "../../gen/grpc/health/v1/health_pb.js";
 import { LogStreamingService } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
 import { OttoscalerService } from "../../gen/ottoscaler/v1/ottoscaler_pb.js";
-import type { App } from "../app.ts";
+import type { ApiDeps } from "./api-deps.ts";
 
 const services = new Set(["", OttoscalerService.typeName, LogStreamingService.typeName]);
 
 /** grpc.health.v1: SERVING once the executor is ready, NOT_SERVING while it is not or when stopping. */
-export function createHealthService(app: App): ServiceImpl<typeof Health> {
+export function createHealthService(app: ApiDeps): ServiceImpl<typeof Health> {
   const status = (service: string) => {
     if (!services.has(service))
       throw new ConnectError(`service: unknown service "${service}"`, Code.NotFound);

@@ -4,7 +4,6 @@ import type { OttoscalerService } from "../../gen/ottoscaler/v1/ottoscaler_pb.js
 import {
   CancelPipelineResponseSchema,
   ListPipelinesResponseSchema,
-  type PipelineProgress,
 } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import {
   ScaleResponseSchema,
@@ -13,10 +12,8 @@ import {
   WorkerEventType,
   WorkerStatusResponseSchema,
 } from "../../gen/ottoscaler/v1/worker_pb.js";
-import type { App } from "../app.ts";
-import { PipelineRun } from "../engine/pipeline-run.ts";
-import { readJournalProgress } from "../logs/store/journal-reads.ts";
 import { matches } from "../workers/worker-registry.ts";
+import type { ApiDeps } from "./api-deps.ts";
 import {
   validatePipelineRef,
   validatePipelineRequest,
@@ -25,16 +22,7 @@ import {
   validateWorkerFilter,
 } from "./validate.ts";
 
-async function* progressOf(
-  run: PipelineRun,
-  signal: AbortSignal,
-): AsyncGenerator<PipelineProgress> {
-  for await (const read of run.events.read({ follow: true, signal })) {
-    if ("item" in read) yield read.item;
-  }
-}
-
-export function createOttoscalerService(app: App): ServiceImpl<typeof OttoscalerService> {
+export function createOttoscalerService(app: ApiDeps): ServiceImpl<typeof OttoscalerService> {
   const { config, engine, tasks, registry } = app;
   return {
     async scaleUp(req) {
@@ -87,16 +75,11 @@ export function createOttoscalerService(app: App): ServiceImpl<typeof Ottoscaler
     async *executePipeline(req, ctx) {
       const run = engine.start(validatePipelineRequest(req, config));
       // The pipeline outlives this stream: a client that leaves can WatchPipeline again.
-      yield* progressOf(run, ctx.signal);
+      yield* run.progress({ signal: ctx.signal });
     },
 
     async *watchPipeline(req, ctx) {
-      const found = engine.find(validatePipelineRef(req));
-      if (found instanceof PipelineRun) {
-        yield* progressOf(found, ctx.signal);
-      } else {
-        yield* readJournalProgress(found.journal, ctx.signal);
-      }
+      yield* engine.view(validatePipelineRef(req)).progress({ signal: ctx.signal });
     },
 
     async cancelPipeline(req) {

@@ -2,13 +2,13 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { LogStreamingService } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
 import { OttoscalerService } from "../../gen/ottoscaler/v1/ottoscaler_pb.js";
-import type { App } from "../app.ts";
+import type { ApiDeps } from "./api-deps.ts";
 import { createHealthService } from "./health-service.ts";
 import { createLogStreamingService } from "./log-streaming-service.ts";
 import { createOttoscalerService } from "./ottoscaler-service.ts";
 
 /** Registers every service of the API. */
-export function routes(app: App) {
+export function routes(app: ApiDeps) {
   return (router: ConnectRouter): void => {
     router.service(OttoscalerService, createOttoscalerService(app));
     router.service(LogStreamingService, createLogStreamingService(app));

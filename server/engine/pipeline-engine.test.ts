@@ -1,25 +1,52 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Code, ConnectError } from "@connectrpc/connect";
 import { PipelineStatus } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import { WorkerPhase } from "../../gen/ottoscaler/v1/worker_pb.js";
-import { type App, createApp } from "../app.ts";
-import { loadConfig } from "../config/config.ts";
+import { OttoscalerError } from "../domain/errors.ts";
 import { defaultResources } from "../executor/executor.ts";
 import { MemoryExecutor, type WorkerScript } from "../executor/memory/memory-executor.ts";
+import { BuildRecorder } from "../logs/build-recorder.ts";
+import { FollowerCache } from "../logs/follower-cache.ts";
+import { PipelineArchive } from "../logs/pipeline-archive.ts";
+import { BuildStore } from "../logs/store/build-store.ts";
 import { silentLogger } from "../observability/logger.ts";
 import { tempDataDir } from "../testing/data-dir.ts";
-import { PipelineRun } from "./pipeline-run.ts";
+import { WorkerRegistry } from "../workers/worker-registry.ts";
+import { WorkerRunner } from "../workers/worker-runner.ts";
+import { WorkerSlots } from "../workers/worker-slots.ts";
+import { PipelineEngine, type PipelineEngineOptions } from "./pipeline-engine.ts";
 import type { PipelineSpec, StageSpec } from "./pipeline-spec.ts";
 
-function engineWith(script: WorkerScript, env: Record<string, string> = {}) {
+/** An engine on its own dependencies: workers in memory, logs in a fresh store on disk. */
+async function engineWith(
+  script: WorkerScript,
+  { maxWorkers = 100, ...options }: Partial<PipelineEngineOptions> & { maxWorkers?: number } = {},
+) {
   const executor = new MemoryExecutor(script);
-  const app = createApp(loadConfig({ OTTOSCALER_DATA_DIR: tempDataDir(), ...env }), {
-    executor,
-    logger: silentLogger,
-  });
-  return { app, executor };
+  const store = new BuildStore(tempDataDir(), silentLogger);
+  await store.load();
+  const registry = new WorkerRegistry();
+  const followers = new FollowerCache({ maxLinesPerWorker: 100, maxLinesPerBuild: 100 });
+  const recorder = new BuildRecorder(store);
+  const slots = new WorkerSlots(maxWorkers);
+  const logger = silentLogger;
+  const runner = new WorkerRunner({ executor, slots, registry, recorder, followers, logger });
+  const engine = new PipelineEngine(
+    { maxActivePipelines: 1000, retainPipelines: 100, keepWorkspaces: false, ...options },
+    {
+      runner,
+      executor,
+      registry,
+      recorder,
+      followers,
+      history: new PipelineArchive(store),
+      logger,
+    },
+  );
+  return { engine, executor, registry, followers };
 }
+
+const kindIs = (kind: string) => (e: unknown) => e instanceof OttoscalerError && e.kind === kind;
 
 function stage(id: string, extra: Partial<StageSpec> = {}): StageSpec {
   return {
@@ -41,37 +68,33 @@ function pipeline(pipelineId: string, stages: StageSpec[]): PipelineSpec {
   return { pipelineId, name: pipelineId, stages };
 }
 
-function statuses(app: App, pipelineId: string): Record<string, string> {
-  const summary = app.engine.get(pipelineId).summary();
+function statuses(engine: PipelineEngine, pipelineId: string): Record<string, string> {
+  const summary = engine.view(pipelineId).summary();
   return Object.fromEntries(summary.stages.map((s) => [s.id, PipelineStatus[s.status]]));
 }
 
 describe("PipelineEngine", () => {
   it("runs a stage with more workers than the cap in waves, never over the cap", async () => {
-    const { app, executor } = engineWith(() => ({ durationMs: 1 }), {
-      OTTOSCALER_MAX_WORKERS: "7",
-    });
-    const run = app.engine.start(pipeline("waves", [stage("wide", { workers: 50 })]));
+    const { engine, executor } = await engineWith(() => ({ durationMs: 1 }), { maxWorkers: 7 });
+    const run = engine.start(pipeline("waves", [stage("wide", { workers: 50 })]));
     assert.equal(await run.done, PipelineStatus.SUCCEEDED);
     assert.equal(executor.started.length, 50);
     assert.equal(executor.maxRunning, 7);
   });
 
   it("admits workers first come, first served across pipelines", async () => {
-    const { app, executor } = engineWith(() => ({ durationMs: 1 }), {
-      OTTOSCALER_MAX_WORKERS: "2",
-    });
-    const first = app.engine.start(pipeline("first", [stage("s", { workers: 6 })]));
-    const second = app.engine.start(pipeline("second", [stage("s", { workers: 6 })]));
+    const { engine, executor } = await engineWith(() => ({ durationMs: 1 }), { maxWorkers: 2 });
+    const first = engine.start(pipeline("first", [stage("s", { workers: 6 })]));
+    const second = engine.start(pipeline("second", [stage("s", { workers: 6 })]));
     await Promise.all([first.done, second.done]);
     const order = executor.started.map((s) => s.spec.pipelineId);
     assert.deepEqual(order.slice(0, 6), Array(6).fill("first"));
   });
 
   it("cannot deadlock: many wide pipelines under a tiny cap all finish", async () => {
-    const { app } = engineWith(() => ({}), { OTTOSCALER_MAX_WORKERS: "1" });
+    const { engine } = await engineWith(() => ({}), { maxWorkers: 1 });
     const runs = Array.from({ length: 20 }, (_, i) =>
-      app.engine.start(
+      engine.start(
         pipeline(`p${i}`, [
           stage("a", { workers: 3 }),
           stage("b", { workers: 5, dependsOn: ["a"] }),
@@ -85,19 +108,19 @@ describe("PipelineEngine", () => {
   });
 
   it("stops the other workers of a stage as soon as one fails", async () => {
-    const { app, executor } = engineWith((spec) =>
+    const { engine, executor, registry } = await engineWith((spec) =>
       spec.index === 0 ? { exitCode: 2 } : { durationMs: Number.POSITIVE_INFINITY },
     );
-    const run = app.engine.start(pipeline("fail-fast", [stage("s", { workers: 3 })]));
+    const run = engine.start(pipeline("fail-fast", [stage("s", { workers: 3 })]));
     assert.equal(await run.done, PipelineStatus.FAILED);
     assert.equal(executor.started.length, 3);
-    const phases = app.registry.list({ pipelineId: "fail-fast" }).map((w) => WorkerPhase[w.phase]);
+    const phases = registry.list({ pipelineId: "fail-fast" }).map((w) => WorkerPhase[w.phase]);
     assert.deepEqual(phases, ["FAILED", "STOPPED", "STOPPED"]);
   });
 
   it("cancels a pipeline waiting out a retry backoff without another attempt", async () => {
-    const { app, executor } = engineWith(() => ({ exitCode: 1 }));
-    const run = app.engine.start(
+    const { engine, executor } = await engineWith(() => ({ exitCode: 1 }));
+    const run = engine.start(
       pipeline("backoff", [
         stage("s", { retry: { maxAttempts: 5, initialBackoffMs: 60_000, maxBackoffMs: 60_000 } }),
       ]),
@@ -105,50 +128,47 @@ describe("PipelineEngine", () => {
     for await (const read of run.events.read({ follow: true })) {
       if ("item" in read && read.item.status === PipelineStatus.RETRYING) break;
     }
-    await app.engine.cancel("backoff", "test");
+    await engine.cancel("backoff", "test");
     assert.equal(await run.done, PipelineStatus.CANCELLED);
     assert.equal(executor.started.length, 1);
-    assert.deepEqual(statuses(app, "backoff"), { s: "CANCELLED" });
+    assert.deepEqual(statuses(engine, "backoff"), { s: "CANCELLED" });
   });
 
   it("cancels workers still waiting for a slot without starting them", async () => {
-    const { app, executor } = engineWith(() => ({ durationMs: Number.POSITIVE_INFINITY }), {
-      OTTOSCALER_MAX_WORKERS: "1",
-    });
-    const run = app.engine.start(pipeline("queued", [stage("s", { workers: 4 })]));
+    const { engine, executor, registry } = await engineWith(
+      () => ({ durationMs: Number.POSITIVE_INFINITY }),
+      { maxWorkers: 1 },
+    );
+    const run = engine.start(pipeline("queued", [stage("s", { workers: 4 })]));
     for await (const read of run.events.read({ follow: true })) {
       if ("item" in read && read.item.status === PipelineStatus.RUNNING && read.item.stageId) break;
     }
-    await app.engine.cancel("queued", "test");
+    await engine.cancel("queued", "test");
     assert.equal(await run.done, PipelineStatus.CANCELLED);
     assert.equal(executor.started.length, 1);
-    const reasons = app.registry.list({ pipelineId: "queued" }).map((w) => w.reason);
+    const reasons = registry.list({ pipelineId: "queued" }).map((w) => w.reason);
     assert.deepEqual(reasons.slice(1), ["test", "test", "test"]);
   });
 
   it("refuses a second pipeline with the same id, and pipelines over the active limit", async () => {
-    const { app } = engineWith(() => ({ durationMs: Number.POSITIVE_INFINITY }), {
-      OTTOSCALER_MAX_ACTIVE_PIPELINES: "1",
+    const { engine } = await engineWith(() => ({ durationMs: Number.POSITIVE_INFINITY }), {
+      maxActivePipelines: 1,
     });
-    app.engine.start(pipeline("one", [stage("s")]));
-    assert.throws(
-      () => app.engine.start(pipeline("one", [stage("s")])),
-      (e: unknown) => e instanceof ConnectError && e.code === Code.AlreadyExists,
-    );
-    assert.throws(
-      () => app.engine.start(pipeline("two", [stage("s")])),
-      (e: unknown) => e instanceof ConnectError && e.code === Code.ResourceExhausted,
-    );
-    await app.engine.cancel("one", "test");
+    engine.start(pipeline("one", [stage("s")]));
+    assert.throws(() => engine.start(pipeline("one", [stage("s")])), kindIs("already-exists"));
+    assert.throws(() => engine.start(pipeline("two", [stage("s")])), kindIs("exhausted"));
+    await engine.cancel("one", "test");
   });
 
   it("keeps only the newest finished pipelines in memory, and serves older ones from the store", async () => {
-    const { app } = engineWith(() => ({ lines: ["hello"] }), { OTTOSCALER_RETAIN_PIPELINES: "2" });
-    for (const id of ["r1", "r2", "r3"]) await app.engine.start(pipeline(id, [stage("s")])).done;
-    assert.equal(app.registry.list({ pipelineId: "r1" }).length, 0);
-    assert.equal(app.logs.worker("r1.s.a1.w0"), undefined);
-    assert.equal(app.logs.worker("r3.s.a1.w0")?.end, 1);
-    const listed = app.engine.list();
+    const { engine, registry, followers } = await engineWith(() => ({ lines: ["hello"] }), {
+      retainPipelines: 2,
+    });
+    for (const id of ["r1", "r2", "r3"]) await engine.start(pipeline(id, [stage("s")])).done;
+    assert.equal(registry.list({ pipelineId: "r1" }).length, 0);
+    assert.equal(followers.worker("r1.s.a1.w0"), undefined);
+    assert.equal(followers.worker("r3.s.a1.w0")?.end, 1);
+    const listed = engine.list();
     assert.deepEqual(
       listed.map((p) => [p.pipelineId, PipelineStatus[p.status]]),
       [
@@ -157,11 +177,23 @@ describe("PipelineEngine", () => {
         ["r1", "SUCCEEDED"],
       ],
     );
-    const r1 = app.engine.find("r1");
-    assert.ok(!(r1 instanceof PipelineRun), "r1 comes from the store");
+    const r1 = engine.view("r1");
     assert.deepEqual(
-      r1.summary.stages.map((s) => [s.id, PipelineStatus[s.status]]),
+      r1.summary().stages.map((s) => [s.id, PipelineStatus[s.status]]),
       [["s", "SUCCEEDED"]],
     );
+    const events: string[] = [];
+    for await (const event of r1.progress({ signal: AbortSignal.timeout(10_000) })) {
+      events.push(`${event.stageId}:${PipelineStatus[event.status]}`);
+    }
+    // Read back from the journal: r1 is no longer in memory.
+    assert.deepEqual(events, [
+      ":QUEUED",
+      ":RUNNING",
+      "s:QUEUED",
+      "s:RUNNING",
+      "s:SUCCEEDED",
+      ":SUCCEEDED",
+    ]);
   });
 });

@@ -1,25 +1,38 @@
-import { Code, ConnectError } from "@connectrpc/connect";
 import type { PipelineSummary } from "../../gen/ottoscaler/v1/pipeline_pb.js";
+import { OttoscalerError } from "../domain/errors.ts";
 import type { Executor } from "../executor/executor.ts";
-import type { LogHub } from "../logs/log-hub.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { WorkerRegistry } from "../workers/worker-registry.ts";
 import type { WorkerRunner } from "../workers/worker-runner.ts";
-import { PipelineRun } from "./pipeline-run.ts";
+import { type PipelineFollowers, type PipelineRecorder, PipelineRun } from "./pipeline-run.ts";
 import type { PipelineSpec } from "./pipeline-spec.ts";
-import { type StoredPipeline, summaryOf } from "./stored-pipelines.ts";
+import type { PipelineView } from "./pipeline-view.ts";
+import { type StoredPipelineRecord, storedPipelineView } from "./stored-pipeline-view.ts";
 
 export interface PipelineEngineOptions {
+  /** Pipelines running at once; more are refused as exhausted. */
   maxActivePipelines: number;
+  /** Finished pipelines kept in memory; older ones are read from the history. */
   retainPipelines: number;
   keepWorkspaces: boolean;
+}
+
+/** The pipelines that ran before (kept on disk), as the engine reads them. */
+export interface PipelineHistory {
+  get(pipelineId: string): StoredPipelineRecord | undefined;
+  /** When the pipeline's record was removed, if it was: its id stays taken. */
+  removedAt(pipelineId: string): string | undefined;
+  list(): PipelineSummary[];
+  onRemoved(listener: (pipelineId: string) => void): void;
 }
 
 export interface PipelineEngineDeps {
   runner: WorkerRunner;
   executor: Executor;
-  logs: LogHub;
   registry: WorkerRegistry;
+  recorder: PipelineRecorder;
+  followers: PipelineFollowers;
+  history: PipelineHistory;
   logger: Logger;
 }
 
@@ -35,9 +48,9 @@ export class PipelineEngine {
     this.#options = options;
     this.#deps = deps;
     // Retention removed a finished pipeline from disk: it is gone everywhere.
-    deps.logs.store.onRemoved((journal) => {
-      const run = this.#runs.get(journal.id);
-      if (journal.kind !== "pipeline" || run === undefined || !run.finished) return;
+    deps.history.onRemoved((pipelineId) => {
+      const run = this.#runs.get(pipelineId);
+      if (run === undefined || !run.finished) return;
       const index = this.#finished.indexOf(run);
       if (index >= 0) this.#finished.splice(index, 1);
       this.#forget(run);
@@ -49,32 +62,31 @@ export class PipelineEngine {
   }
 
   start(spec: PipelineSpec): PipelineRun {
-    const { store } = this.#deps.logs;
-    if (this.#runs.has(spec.pipelineId) || store.get("pipeline", spec.pipelineId)) {
-      throw new ConnectError(
-        `pipelineId: pipeline "${spec.pipelineId}" already exists`,
-        Code.AlreadyExists,
-      );
+    const { history } = this.#deps;
+    const id = spec.pipelineId;
+    if (this.#runs.has(id) || history.get(id) !== undefined) {
+      throw new OttoscalerError("already-exists", `pipelineId: pipeline "${id}" already exists`);
     }
-    const removed = store.removed("pipeline", spec.pipelineId);
-    if (removed !== undefined) {
+    const removedAt = history.removedAt(id);
+    if (removedAt !== undefined) {
       // Its worker ids and event numbers key what Otto-handler stored: a new build under the
       // same id would be taken for duplicates there.
-      throw new ConnectError(
-        `pipelineId: pipeline "${spec.pipelineId}" ran before (its logs were removed by retention at ${removed.removedAt}); a pipeline id is used once`,
-        Code.AlreadyExists,
+      throw new OttoscalerError(
+        "already-exists",
+        `pipelineId: pipeline "${id}" ran before (its logs were removed by retention at ${removedAt}); a pipeline id is used once`,
       );
     }
     if (this.#active >= this.#options.maxActivePipelines) {
-      throw new ConnectError(
+      throw new OttoscalerError(
+        "exhausted",
         `too many pipelines running (${this.#active}, limit ${this.#options.maxActivePipelines}); retry later`,
-        Code.ResourceExhausted,
       );
     }
     const run = new PipelineRun(spec, {
       runner: this.#deps.runner,
       executor: this.#deps.executor,
-      logs: this.#deps.logs,
+      recorder: this.#deps.recorder,
+      followers: this.#deps.followers,
       logger: this.#deps.logger,
       keepWorkspaces: this.#options.keepWorkspaces,
     });
@@ -85,39 +97,25 @@ export class PipelineEngine {
     return run;
   }
 
-  get(pipelineId: string): PipelineRun {
-    const run = this.#runs.get(pipelineId);
-    if (run === undefined) {
-      throw new ConnectError(`pipelineId: no pipeline "${pipelineId}"`, Code.NotFound);
-    }
-    return run;
-  }
-
-  /** A pipeline in memory, or else a finished one from the store. */
-  find(pipelineId: string): PipelineRun | StoredPipeline {
+  /** A pipeline in memory, or else a finished one from the history. */
+  view(pipelineId: string): PipelineView {
     const run = this.#runs.get(pipelineId);
     if (run !== undefined) return run;
-    const { store } = this.#deps.logs;
-    const journal = store.get("pipeline", pipelineId);
-    if (journal === undefined) {
-      const removed = store.removed("pipeline", pipelineId);
-      throw new ConnectError(
-        removed === undefined
-          ? `pipelineId: no pipeline "${pipelineId}"`
-          : `pipelineId: pipeline "${pipelineId}" was removed by retention at ${removed.removedAt}`,
-        Code.NotFound,
-      );
-    }
-    return { journal, summary: summaryOf(journal) };
+    const stored = this.#deps.history.get(pipelineId);
+    if (stored !== undefined) return storedPipelineView(pipelineId, stored);
+    const removedAt = this.#deps.history.removedAt(pipelineId);
+    throw new OttoscalerError(
+      "not-found",
+      removedAt === undefined
+        ? `pipelineId: no pipeline "${pipelineId}"`
+        : `pipelineId: pipeline "${pipelineId}" was removed by retention at ${removedAt}`,
+    );
   }
 
-  /** In memory and in the store, newest first. */
+  /** In memory and in the history, newest first. */
   list(): PipelineSummary[] {
     const live = [...this.#runs.values()].map((run) => run.summary());
-    const stored = this.#deps.logs.store
-      .list("pipeline")
-      .filter((journal) => !this.#runs.has(journal.id))
-      .map(summaryOf);
+    const stored = this.#deps.history.list().filter((s) => !this.#runs.has(s.pipelineId));
     const seconds = (s: PipelineSummary) =>
       Number(s.createdAt?.seconds ?? 0n) + (s.createdAt?.nanos ?? 0) / 1e9;
     return [...stored, ...live].sort((a, b) => seconds(b) - seconds(a));
@@ -125,11 +123,12 @@ export class PipelineEngine {
 
   /** Cancels a pipeline and answers once it has ended (or after `waitMs`, if its workers are slow to go). */
   async cancel(pipelineId: string, reason: string, waitMs = 30_000): Promise<PipelineSummary> {
-    const run = this.find(pipelineId);
-    if (!(run instanceof PipelineRun) || !run.cancel(reason)) {
-      throw new ConnectError(
+    this.view(pipelineId);
+    const run = this.#runs.get(pipelineId);
+    if (run === undefined || !run.cancel(reason)) {
+      throw new OttoscalerError(
+        "precondition",
         `pipelineId: pipeline "${pipelineId}" has already ended`,
-        Code.FailedPrecondition,
       );
     }
     this.#deps.logger.info("pipelineCancelled", { pipelineId, reason });
@@ -154,11 +153,11 @@ export class PipelineEngine {
     }
   }
 
-  /** Drops a finished pipeline from memory (its journal, if still stored, serves it). */
+  /** Drops a finished pipeline from memory (its history, if still stored, serves it). */
   #forget(run: PipelineRun): void {
     this.#runs.delete(run.id);
     this.#deps.registry.remove(run.workerIds);
-    this.#deps.logs.forgetWorkers(run.workerIds);
-    this.#deps.logs.forgetBuild(run.id);
+    this.#deps.followers.forgetWorkers(run.workerIds);
+    this.#deps.followers.forgetBuild(run.id);
   }
 }

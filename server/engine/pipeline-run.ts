@@ -7,21 +7,37 @@ import {
   type PipelineSummary,
   PipelineSummarySchema,
 } from "../../gen/ottoscaler/v1/pipeline_pb.js";
+import { isFinal } from "../domain/pipeline-status.ts";
 import type { Executor } from "../executor/executor.ts";
-import type { LogHub } from "../logs/log-hub.ts";
+import type { BuildRecorder } from "../logs/build-recorder.ts";
+import type { FollowerCache } from "../logs/follower-cache.ts";
 import type { Logger } from "../observability/logger.ts";
 import { abortReason } from "../util/abort-reason.ts";
 import { ReplayBuffer } from "../util/replay-buffer.ts";
 import { sleep } from "../util/sleep.ts";
 import type { WorkerRunner } from "../workers/worker-runner.ts";
 import type { PipelineSpec, StageSpec } from "./pipeline-spec.ts";
+import type { PipelineView, ProgressReadOptions } from "./pipeline-view.ts";
 import { runStageAttempt, workerIdsOf } from "./stage-attempt.ts";
 import { stageRetryDelayMs } from "./stage-retry.ts";
+
+/** Where a pipeline's header, progress and summary are kept for good. */
+export type PipelineRecorder = Pick<
+  BuildRecorder,
+  "openPipeline" | "recordProgress" | "sealPipeline"
+>;
+
+/** The live build logs followers read while a pipeline runs. */
+export type PipelineFollowers = Pick<
+  FollowerCache,
+  "openBuild" | "closeBuild" | "forgetBuild" | "forgetWorkers"
+>;
 
 export interface PipelineRunDeps {
   runner: WorkerRunner;
   executor: Executor;
-  logs: LogHub;
+  recorder: PipelineRecorder;
+  followers: PipelineFollowers;
   logger: Logger;
   keepWorkspaces: boolean;
 }
@@ -35,23 +51,12 @@ interface StageState {
   waitingOn: number;
 }
 
-const finalStatuses = new Set([
-  PipelineStatus.SUCCEEDED,
-  PipelineStatus.FAILED,
-  PipelineStatus.SKIPPED,
-  PipelineStatus.CANCELLED,
-]);
-
-export function isFinal(status: PipelineStatus): boolean {
-  return finalStatuses.has(status);
-}
-
 /**
  * One pipeline's life: its stages' states and the history of its progress
  * events, which every watcher replays. Stages start as soon as all their
  * dependencies have succeeded; a failed stage skips everything after it.
  */
-export class PipelineRun {
+export class PipelineRun implements PipelineView {
   readonly spec: PipelineSpec;
   readonly events = new ReplayBuffer<PipelineProgress>();
   readonly createdAt: Timestamp = timestampNow();
@@ -92,6 +97,10 @@ export class PipelineRun {
     return this.spec.pipelineId;
   }
 
+  get pipelineId(): string {
+    return this.spec.pipelineId;
+  }
+
   get finished(): boolean {
     return isFinal(this.status);
   }
@@ -100,12 +109,21 @@ export class PipelineRun {
     return this.#stages.has(stageId);
   }
 
+  async *progress({ signal, fromSequence = 1 }: ProgressReadOptions) {
+    // Event i of the history has sequence i + 1.
+    const from = Math.max(0, fromSequence - 1);
+    for await (const read of this.events.read({ from, follow: true, signal })) {
+      if ("item" in read) yield read.item;
+    }
+  }
+
   /** Starts the pipeline; progress goes to `events`, the end resolves `done`. */
   start(): void {
-    this.#deps.logs.openBuild(this.id, {
+    this.#deps.recorder.openPipeline(this.id, {
       name: this.spec.name,
       stageIds: this.spec.stages.map((stage) => stage.id),
     });
+    this.#deps.followers.openBuild(this.id);
     this.#emit("", PipelineStatus.QUEUED, 0, `pipeline ${this.id} queued`);
     void this.#begin();
   }
@@ -288,7 +306,8 @@ export class PipelineRun {
     this.finishedAt = timestampNow();
     this.#emit("", status, 0, message);
     this.events.close();
-    const sealed = this.#deps.logs.closeBuild(this.id, this.summary());
+    this.#deps.followers.closeBuild(this.id);
+    const sealed = this.#deps.recorder.sealPipeline(this.id, this.summary());
     this.#deps.logger.info("pipelineFinished", {
       pipelineId: this.id,
       status: PipelineStatus[status],
@@ -329,6 +348,6 @@ export class PipelineRun {
       workerIds,
     });
     this.events.append(event);
-    this.#deps.logs.recordProgress(event);
+    this.#deps.recorder.recordProgress(event);
   }
 }

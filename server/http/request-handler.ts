@@ -8,9 +8,9 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
+import type { ApiDeps } from "../api/api-deps.ts";
 import { createErrorInterceptor } from "../api/error-interceptor.ts";
 import { routes } from "../api/routes.ts";
-import type { App } from "../app.ts";
 import { checkBinaryBodies, rejectMarkedBodies } from "./binary-body-check.ts";
 import { reply } from "./reply.ts";
 
@@ -18,7 +18,7 @@ type Request = http.IncomingMessage | http2.Http2ServerRequest;
 type Response = http.ServerResponse | http2.Http2ServerResponse;
 
 /** Serves the API's RPCs on either HTTP version; other paths get `fallback`. */
-export function createRpcHandler(app: App, fallback: (req: Request, res: Response) => void) {
+export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Response) => void) {
   const router = createConnectRouter({
     interceptors: [createErrorInterceptor(app.logger), rejectMarkedBodies],
     readMaxBytes: app.config.maxRequestBytes,

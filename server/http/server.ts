@@ -1,7 +1,7 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
-import type { App } from "../app.ts";
+import type { ApiDeps } from "../api/api-deps.ts";
 import { handleCors } from "./cors.ts";
 import { reply } from "./reply.ts";
 import { createRpcHandler } from "./request-handler.ts";
@@ -21,7 +21,7 @@ const http2Preface = Buffer.from("PRI * HTTP/2.0");
  * gRPC-Web and Connect over HTTP/1.1 or HTTP/2. The first bytes of each
  * connection say which HTTP it speaks.
  */
-export async function startServer(app: App): Promise<RunningServer> {
+export async function startServer(app: ApiDeps): Promise<RunningServer> {
   const { config } = app;
   const rpc = createRpcHandler(app, (_req, res) => reply(res, 404, "not found\n"));
   const handle = (

@@ -9,7 +9,7 @@ import {
 } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
 import { parseWorkerId } from "../domain/worker-id.ts";
 import type { ReplayBuffer } from "../util/replay-buffer.ts";
-import type { LogHub } from "./log-hub.ts";
+import type { FollowerCache } from "./follower-cache.ts";
 import type { BuildJournal } from "./store/build-journal.ts";
 import type { BuildStore } from "./store/build-store.ts";
 import { readJournalLog } from "./store/journal-reads.ts";
@@ -69,52 +69,58 @@ async function* entriesOf(log: AsyncIterable<BuildLogEntry>): AsyncGenerator<Log
 }
 
 /**
- * A worker's whole log, then (with follow) its new lines until it ends: from
- * the memory cache while the worker is recent, from its journal for what the
- * cache no longer holds or after a restart. Undefined for an unknown worker.
+ * Serves worker and build logs, whole and then live: from the follower cache
+ * while a build is recent, from its journal for what the cache no longer holds
+ * or after a restart.
  */
-export function readWorkerLog(
-  logs: LogHub,
-  workerId: string,
-  options: LogReadOptions,
-): AsyncGenerator<LogEntry> | undefined {
-  const cached = logs.worker(workerId);
-  const journal = journalOfWorker(logs.store, workerId);
-  const { signal } = options;
-  if (cached === undefined) {
-    return journal && entriesOf(readJournalLog(journal, { workerId, signal }));
-  }
-  // The cache's index i is sequence i + 1.
-  const fill = (index: number, count: number) =>
-    journal === undefined
-      ? []
-      : entriesOf(
-          readJournalLog(journal, {
-            workerId,
-            fromSequence: index + 1,
-            untilSequence: index + 1 + count,
-            signal,
-          }),
-        );
-  return cachedThenJournal(cached, options, fill, (missing) => missingMarker(workerId, missing));
-}
+export class LogReader {
+  readonly #cache: FollowerCache;
+  readonly #store: BuildStore;
 
-/** A pipeline's build log, like readWorkerLog. Undefined for an unknown pipeline. */
-export function readBuildLog(
-  logs: LogHub,
-  pipelineId: string,
-  options: LogReadOptions,
-): AsyncGenerator<BuildLogEntry> | undefined {
-  const cached = logs.build(pipelineId);
-  const journal = logs.store.get("pipeline", pipelineId);
-  const { signal } = options;
-  if (cached === undefined) return journal && readJournalLog(journal, { signal });
-  // The cache's index i is the journal's log record i.
-  const fill = (index: number, count: number) =>
-    journal === undefined
-      ? []
-      : readJournalLog(journal, { from: index, until: index + count, signal });
-  return cachedThenJournal(cached, options, fill, (missing) =>
-    create(BuildLogEntrySchema, { pipelineId, entry: missingMarker("", missing) }),
-  );
+  constructor(cache: FollowerCache, store: BuildStore) {
+    this.#cache = cache;
+    this.#store = store;
+  }
+
+  /**
+   * A worker's whole log, then (with follow) its new lines until it ends.
+   * Undefined for an unknown worker.
+   */
+  workerLog(workerId: string, options: LogReadOptions): AsyncGenerator<LogEntry> | undefined {
+    const cached = this.#cache.worker(workerId);
+    const journal = journalOfWorker(this.#store, workerId);
+    const { signal } = options;
+    if (cached === undefined) {
+      return journal && entriesOf(readJournalLog(journal, { workerId, signal }));
+    }
+    // The cache's index i is sequence i + 1.
+    const fill = (index: number, count: number) =>
+      journal === undefined
+        ? []
+        : entriesOf(
+            readJournalLog(journal, {
+              workerId,
+              fromSequence: index + 1,
+              untilSequence: index + 1 + count,
+              signal,
+            }),
+          );
+    return cachedThenJournal(cached, options, fill, (missing) => missingMarker(workerId, missing));
+  }
+
+  /** A pipeline's build log, like workerLog. Undefined for an unknown pipeline. */
+  buildLog(pipelineId: string, options: LogReadOptions): AsyncGenerator<BuildLogEntry> | undefined {
+    const cached = this.#cache.build(pipelineId);
+    const journal = this.#store.get("pipeline", pipelineId);
+    const { signal } = options;
+    if (cached === undefined) return journal && readJournalLog(journal, { signal });
+    // The cache's index i is the journal's log record i.
+    const fill = (index: number, count: number) =>
+      journal === undefined
+        ? []
+        : readJournalLog(journal, { from: index, until: index + count, signal });
+    return cachedThenJournal(cached, options, fill, (missing) =>
+      create(BuildLogEntrySchema, { pipelineId, entry: missingMarker("", missing) }),
+    );
+  }
 }

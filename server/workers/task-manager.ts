@@ -1,8 +1,9 @@
-import { Code, ConnectError } from "@connectrpc/connect";
 import type { WorkerStatus } from "../../gen/ottoscaler/v1/worker_pb.js";
+import { OttoscalerError } from "../domain/errors.ts";
 import { taskWorkerId } from "../domain/worker-id.ts";
 import type { Executor, WorkerOutcome, WorkerResources } from "../executor/executor.ts";
-import type { LogHub } from "../logs/log-hub.ts";
+import type { BuildRecorder } from "../logs/build-recorder.ts";
+import type { FollowerCache } from "../logs/follower-cache.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { WorkerRegistry } from "./worker-registry.ts";
 import type { WorkerRunner } from "./worker-runner.ts";
@@ -31,7 +32,8 @@ export interface TaskManagerDeps {
   runner: WorkerRunner;
   executor: Executor;
   registry: WorkerRegistry;
-  logs: LogHub;
+  recorder: Pick<BuildRecorder, "nextTaskWorkerIndex" | "sealTask">;
+  followers: Pick<FollowerCache, "forgetWorkers">;
   logger: Logger;
 }
 
@@ -56,7 +58,7 @@ export class TaskManager {
     let task = this.#tasks.get(spec.taskId);
     if (task === undefined) {
       // Worker ids stay unique across restarts: they key the logs forwarded to Otto-handler.
-      const nextIndex = this.#deps.logs.nextTaskWorkerIndex(spec.taskId);
+      const nextIndex = this.#deps.recorder.nextTaskWorkerIndex(spec.taskId);
       task = { nextIndex, live: new Map(), workspace: undefined };
       this.#tasks.set(spec.taskId, task);
     }
@@ -92,7 +94,7 @@ export class TaskManager {
   async scaleDown(taskId: string, count: number): Promise<ScaleResult> {
     const task = this.#tasks.get(taskId);
     if (task === undefined) {
-      throw new ConnectError(`taskId: no task "${taskId}"`, Code.NotFound);
+      throw new OttoscalerError("not-found", `taskId: no task "${taskId}"`);
     }
     const victims = [...task.live.entries()].reverse().slice(0, count);
     for (const [, worker] of victims) worker.stop.abort("scaled down");
@@ -127,7 +129,7 @@ export class TaskManager {
     if (task === undefined) return;
     task.live.delete(workerId);
     this.#finished.push(workerId);
-    if (task.live.size === 0) void this.#deps.logs.closeTask(taskId);
+    if (task.live.size === 0) void this.#deps.recorder.sealTask(taskId);
     if (task.live.size === 0 && task.workspace !== undefined) {
       const workspace = task.workspace;
       task.workspace = undefined;
@@ -138,7 +140,7 @@ export class TaskManager {
     while (this.#finished.length > this.#retainFinished) {
       const old = this.#finished.shift() as string;
       this.#deps.registry.remove([old]);
-      this.#deps.logs.forgetWorkers([old]);
+      this.#deps.followers.forgetWorkers([old]);
     }
   }
 }

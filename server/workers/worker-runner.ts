@@ -1,17 +1,21 @@
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { WorkerPhase, type WorkerStatus } from "../../gen/ottoscaler/v1/worker_pb.js";
-import { notStarted, type WorkerSlots } from "../engine/worker-slots.ts";
 import type { Executor, WorkerOutcome, WorkerSpec } from "../executor/executor.ts";
-import type { LogHub } from "../logs/log-hub.ts";
+import type { BuildRecorder } from "../logs/build-recorder.ts";
+import type { FollowerCache } from "../logs/follower-cache.ts";
 import type { Logger } from "../observability/logger.ts";
 import { abortReason } from "../util/abort-reason.ts";
 import type { WorkerRegistry } from "./worker-registry.ts";
+import { notStarted, type WorkerSlots } from "./worker-slots.ts";
 
 export interface WorkerRunnerDeps {
   executor: Executor;
   slots: WorkerSlots;
   registry: WorkerRegistry;
-  logs: LogHub;
+  /** Keeps every line and every task worker change for good. */
+  recorder: Pick<BuildRecorder, "openWorker" | "recordTaskWorker">;
+  /** Serves the newest lines to followers of the live logs. */
+  followers: Pick<FollowerCache, "openWorker" | "add" | "closeWorker">;
   logger: Logger;
 }
 
@@ -45,21 +49,22 @@ export class WorkerRunner {
     signal: AbortSignal,
     watch: WorkerWatch = {},
   ): Promise<WorkerOutcome> {
-    const { executor, slots, registry, logs, logger } = this.#deps;
+    const { executor, slots, registry, recorder, followers, logger } = this.#deps;
     const { workerId } = spec;
     // A task worker's every change is kept and forwarded with its task (a pipeline's workers
     // change within its progress events, which are kept with the pipeline).
     const changed = (worker: WorkerStatus | undefined) => {
-      if (worker !== undefined && worker.taskId !== "") logs.recordTaskWorker(worker);
+      if (worker !== undefined && worker.taskId !== "") recorder.recordTaskWorker(worker);
     };
     // The log first: a task worker's journal must be open to record its first status.
-    logs.openWorker({
+    const lines = recorder.openWorker({
       workerId,
       ...(spec.pipelineId !== undefined && { pipelineId: spec.pipelineId }),
       ...(spec.stageId !== undefined && { stageId: spec.stageId }),
       ...(spec.attempt !== undefined && { attempt: spec.attempt }),
       ...(spec.taskId !== undefined && { taskId: spec.taskId }),
     });
+    followers.openWorker(workerId);
     changed(
       registry.add({
         workerId,
@@ -85,7 +90,7 @@ export class WorkerRunner {
         logger.debug("workerStarted", { workerId });
         watch.started?.();
       },
-      log: (stream: "stdout" | "stderr", line: string) => logs.append(workerId, stream, line),
+      log: (stream: "stdout" | "stderr", line: string) => followers.add(lines.write(stream, line)),
       waiting: (reason: string) => {
         changed(registry.update(workerId, { reason }));
         watch.waiting?.(reason);
@@ -111,7 +116,7 @@ export class WorkerRunner {
           outcome.exitCode !== undefined && { exitCode: outcome.exitCode }),
       }),
     );
-    logs.closeWorker(workerId);
+    followers.closeWorker(workerId);
     logger.debug("workerFinished", { workerId, phase: outcome.phase, reason: outcome.reason });
     return outcome;
   }

@@ -8,25 +8,24 @@ import { PipelineSummarySchema } from "../../../gen/ottoscaler/v1/pipeline_pb.js
 import { WorkerPhase, WorkerStatusSchema } from "../../../gen/ottoscaler/v1/worker_pb.js";
 import { silentLogger } from "../../observability/logger.ts";
 import { tempDataDir } from "../../testing/data-dir.ts";
+import { BuildRecorder } from "../build-recorder.ts";
 import { scanJournal } from "../journal/journal-scan.ts";
-import { LogHub } from "../log-hub.ts";
 import type { BuildJournal } from "./build-journal.ts";
 import { BuildStore } from "./build-store.ts";
 
 async function openStore(dataDir: string) {
   const store = new BuildStore(dataDir, silentLogger);
   await store.load();
-  return { store, hub: new LogHub({ maxLinesPerWorker: 10, maxLinesPerBuild: 10 }, store) };
+  return { store, recorder: new BuildRecorder(store) };
 }
 
 /** One worker of the task through PENDING, RUNNING, SUCCEEDED, as the worker runner records it. */
-function runTaskWorker(hub: LogHub, taskId: string) {
-  const workerId = `${taskId}.w${hub.nextTaskWorkerIndex(taskId)}`;
-  hub.openWorker({ workerId, taskId });
+function runTaskWorker(recorder: BuildRecorder, taskId: string) {
+  const workerId = `${taskId}.w${recorder.nextTaskWorkerIndex(taskId)}`;
+  recorder.openWorker({ workerId, taskId });
   for (const phase of [WorkerPhase.PENDING, WorkerPhase.RUNNING, WorkerPhase.SUCCEEDED]) {
-    hub.recordTaskWorker(create(WorkerStatusSchema, { workerId, taskId, phase }));
+    recorder.recordTaskWorker(create(WorkerStatusSchema, { workerId, taskId, phase }));
   }
-  hub.closeWorker(workerId);
   return workerId;
 }
 
@@ -48,14 +47,14 @@ describe("builds removed by retention", () => {
   it("a task scaled up again after its journal was removed goes on with its worker ids and event numbers, after a restart too", async () => {
     const dataDir = tempDataDir();
     {
-      const { store, hub } = await openStore(dataDir);
-      assert.equal(runTaskWorker(hub, "farm"), "farm.w0");
-      assert.equal(runTaskWorker(hub, "farm"), "farm.w1");
-      await hub.closeTask("farm");
+      const { store, recorder } = await openStore(dataDir);
+      assert.equal(runTaskWorker(recorder, "farm"), "farm.w0");
+      assert.equal(runTaskWorker(recorder, "farm"), "farm.w1");
+      await recorder.sealTask("farm");
       await store.remove(store.get("task", "farm") as BuildJournal);
       assert.equal(store.get("task", "farm"), undefined);
-      assert.equal(runTaskWorker(hub, "farm"), "farm.w2", "not farm.w0 again");
-      await hub.closeTask("farm");
+      assert.equal(runTaskWorker(recorder, "farm"), "farm.w2", "not farm.w0 again");
+      await recorder.sealTask("farm");
       assert.deepEqual(await workerEvents(store, "farm"), [
         [7, "farm.w2"],
         [8, "farm.w2"],
@@ -63,10 +62,10 @@ describe("builds removed by retention", () => {
       ]);
       await store.close();
     }
-    const { store, hub } = await openStore(dataDir);
+    const { store, recorder } = await openStore(dataDir);
     assert.equal(store.removed("task", "farm")?.workerEvents, 6);
-    assert.equal(runTaskWorker(hub, "farm"), "farm.w3");
-    await hub.closeTask("farm");
+    assert.equal(runTaskWorker(recorder, "farm"), "farm.w3");
+    await recorder.sealTask("farm");
     assert.deepEqual((await workerEvents(store, "farm")).slice(-1), [[12, "farm.w3"]]);
     await store.close();
   });
@@ -75,9 +74,9 @@ describe("builds removed by retention", () => {
     const dataDir = tempDataDir();
     const file = path.join(dataDir, "builds", "removed.jsonl");
     {
-      const { store, hub } = await openStore(dataDir);
-      hub.openBuild("p1", { name: "p1", stageIds: [] });
-      await hub.closeBuild("p1", create(PipelineSummarySchema, { pipelineId: "p1" }));
+      const { store, recorder } = await openStore(dataDir);
+      recorder.openPipeline("p1", { name: "p1", stageIds: [] });
+      await recorder.sealPipeline("p1", create(PipelineSummarySchema, { pipelineId: "p1" }));
       await store.remove(store.get("pipeline", "p1") as BuildJournal);
       await store.close();
     }
@@ -91,13 +90,13 @@ describe("builds removed by retention", () => {
   });
 
   it("a task opened again while retention removes its journal gets a journal of its own, whose lines are kept", async () => {
-    const { store, hub } = await openStore(tempDataDir());
-    runTaskWorker(hub, "farm");
-    await hub.closeTask("farm");
+    const { store, recorder } = await openStore(tempDataDir());
+    runTaskWorker(recorder, "farm");
+    await recorder.sealTask("farm");
     const removing = store.remove(store.get("task", "farm") as BuildJournal);
-    assert.equal(runTaskWorker(hub, "farm"), "farm.w1");
+    assert.equal(runTaskWorker(recorder, "farm"), "farm.w1");
     await removing;
-    await hub.closeTask("farm");
+    await recorder.sealTask("farm");
     assert.deepEqual(await workerEvents(store, "farm"), [
       [4, "farm.w1"],
       [5, "farm.w1"],

@@ -1,23 +1,17 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
-import { JournalRecordSchema } from "../../gen/ottoscaler/store/v1/journal_pb.js";
+import { JournalRecordSchema } from "../../../gen/ottoscaler/store/v1/journal_pb.js";
 import {
   PipelineProgressSchema,
   PipelineStatus,
   type PipelineSummary,
   PipelineSummarySchema,
-} from "../../gen/ottoscaler/v1/pipeline_pb.js";
-import type { BuildJournal } from "../logs/store/build-journal.ts";
-import type { BuildStore } from "../logs/store/build-store.ts";
-import { readJournalProgress } from "../logs/store/journal-reads.ts";
-import type { Logger } from "../observability/logger.ts";
-import { isFinal } from "./pipeline-run.ts";
-
-/** A finished pipeline known only from its journal (it ran before a restart, or was evicted). */
-export interface StoredPipeline {
-  journal: BuildJournal;
-  summary: PipelineSummary;
-}
+} from "../../../gen/ottoscaler/v1/pipeline_pb.js";
+import { isFinal } from "../../domain/pipeline-status.ts";
+import type { Logger } from "../../observability/logger.ts";
+import type { BuildJournal } from "./build-journal.ts";
+import type { BuildStore } from "./build-store.ts";
+import { readJournalProgress } from "./journal-reads.ts";
 
 /** The summary a journal was sealed with, or what its header and last event say. */
 export function summaryOf(journal: BuildJournal): PipelineSummary {

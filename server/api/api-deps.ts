@@ -1,0 +1,22 @@
+import type { LogForwardingStatusResponse } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
+import type { Config } from "../config/config.ts";
+import type { PipelineEngine } from "../engine/pipeline-engine.ts";
+import type { LogReader } from "../logs/log-reads.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { TaskManager } from "../workers/task-manager.ts";
+import type { WorkerRegistry } from "../workers/worker-registry.ts";
+
+/** What the API serves from; the composition root (app.ts) provides it. */
+export interface ApiDeps {
+  config: Config;
+  logger: Logger;
+  engine: Pick<PipelineEngine, "start" | "view" | "cancel" | "list">;
+  tasks: Pick<TaskManager, "scaleUp" | "scaleDown">;
+  registry: Pick<WorkerRegistry, "list" | "changes">;
+  logs: Pick<LogReader, "workerLog" | "buildLog">;
+  forwarding: { status(): LogForwardingStatusResponse };
+  /** True while the server can take work (its executor is connected and it is not stopping). */
+  readonly ready: boolean;
+  /** Aborts when the server begins to shut down. */
+  stopping: AbortSignal;
+}
