@@ -25,3 +25,47 @@ export function connectErrorOf(error: unknown): ConnectError | undefined {
   }
   return undefined;
 }
+
+function rethrown(error: unknown): unknown {
+  return connectErrorOf(error) ?? error;
+}
+
+async function* mappedStream<T>(stream: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* stream;
+  } catch (error) {
+    throw rethrown(error);
+  }
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
+}
+
+/**
+ * A service implementation whose methods throw ConnectErrors only: domain
+ * errors are mapped where they leave each method, unary or streaming, so every
+ * transport (a real port, or createRouterTransport in tests) answers alike.
+ * Anything else is left for the error interceptor, which treats it as a bug.
+ */
+export function withConnectErrors<T extends object>(impl: T): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(impl)) {
+    if (typeof method !== "function") continue;
+    wrapped[name] = (...args: unknown[]) => {
+      let result: unknown;
+      try {
+        result = method.apply(impl, args);
+      } catch (error) {
+        throw rethrown(error);
+      }
+      if (result instanceof Promise) {
+        return result.catch((error: unknown) => {
+          throw rethrown(error);
+        });
+      }
+      return isAsyncIterable(result) ? mappedStream(result) : result;
+    };
+  }
+  return wrapped as T;
+}

@@ -3,6 +3,7 @@ import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { LogStreamingService } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
 import { OttoscalerService } from "../../gen/ottoscaler/v1/ottoscaler_pb.js";
 import type { ApiDeps } from "./api-deps.ts";
+import { withConnectErrors } from "./connect-errors.ts";
 import { createHealthService } from "./health-service.ts";
 import { createLogStreamingService } from "./log-streaming-service.ts";
 import { createOttoscalerService } from "./ottoscaler-service.ts";
@@ -10,8 +11,8 @@ import { createOttoscalerService } from "./ottoscaler-service.ts";
 /** Registers every service of the API. */
 export function routes(app: ApiDeps) {
   return (router: ConnectRouter): void => {
-    router.service(OttoscalerService, createOttoscalerService(app));
-    router.service(LogStreamingService, createLogStreamingService(app));
-    router.service(Health, createHealthService(app));
+    router.service(OttoscalerService, withConnectErrors(createOttoscalerService(app)));
+    router.service(LogStreamingService, withConnectErrors(createLogStreamingService(app)));
+    router.service(Health, withConnectErrors(createHealthService(app)));
   };
 }
