@@ -1,0 +1,3 @@
+import { demoVersion } from "../../gen/demo_pb.ts";
+
+export const cliVersion = demoVersion;

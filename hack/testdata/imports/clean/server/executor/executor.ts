@@ -1,0 +1,5 @@
+export interface Executor {
+  readonly name: string;
+}
+
+export type WorkerStream = "stdout" | "stderr";

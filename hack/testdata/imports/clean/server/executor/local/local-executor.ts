@@ -1,0 +1,5 @@
+import type { Executor } from "../executor.ts";
+
+export class LocalExecutor implements Executor {
+  readonly name = "local";
+}

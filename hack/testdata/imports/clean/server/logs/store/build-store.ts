@@ -1,0 +1,3 @@
+export class BuildStore {
+  readonly size = 0;
+}

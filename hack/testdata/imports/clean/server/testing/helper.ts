@@ -1,0 +1,4 @@
+// Test helpers are outside the layering.
+import { BuildStore } from "../logs/store/build-store.ts";
+
+export const helper = String(new BuildStore().size);

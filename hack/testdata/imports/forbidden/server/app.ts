@@ -1,0 +1,3 @@
+export interface App {
+  name: string;
+}

@@ -1,0 +1,3 @@
+export interface LogHub {
+  append(line: string): void;
+}

@@ -1,0 +1,3 @@
+export interface BuildStore {
+  size: number;
+}
