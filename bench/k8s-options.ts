@@ -1,3 +1,5 @@
+import { wholeNumber } from "../server/util/whole-number.ts";
+
 /** Sizes of the real-cluster benchmark, read from BENCH_K8S_* environment variables. */
 export interface K8sBenchOptions {
   /** Which benchmarks to run: "all", "scale" or "chain". */
@@ -27,11 +29,12 @@ const knobs = {
 
 type Env = Record<string, string | undefined>;
 
-function integer(env: Env, knob: Knob): number {
+/** The knob's whole number, its default when unset or blank. */
+function knobValue(env: Env, knob: Knob): number {
   const text = env[knob.env];
   if (text === undefined || text.trim() === "") return knob.default;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < knob.min) {
+  const value = wholeNumber(text, knob);
+  if (value === undefined) {
     throw new Error(`${knob.env}: "${text}" is not a whole number of at least ${knob.min}`);
   }
   return value;
@@ -46,10 +49,10 @@ function only(env: Env): K8sBenchOptions["only"] {
 export function readK8sOptions(env: Env = process.env): K8sBenchOptions {
   return {
     only: only(env),
-    rounds: integer(env, knobs.rounds),
-    workers: integer(env, knobs.workers),
-    stages: integer(env, knobs.stages),
-    timeoutSeconds: integer(env, knobs.timeoutSeconds),
+    rounds: knobValue(env, knobs.rounds),
+    workers: knobValue(env, knobs.workers),
+    stages: knobValue(env, knobs.stages),
+    timeoutSeconds: knobValue(env, knobs.timeoutSeconds),
   };
 }
 

@@ -1,3 +1,5 @@
+import { wholeNumber } from "../server/util/whole-number.ts";
+
 /** Benchmark sizes, read from BENCH_* environment variables. */
 export interface BenchOptions {
   /** Which benchmarks to run: "all", "grpc" or "engine". */
@@ -46,11 +48,12 @@ const knobs = {
 
 type Env = Record<string, string | undefined>;
 
-function integer(env: Env, knob: Knob): number {
+/** The knob's whole number, its default when unset or blank. */
+function knobValue(env: Env, knob: Knob): number {
   const text = env[knob.env];
   if (text === undefined || text.trim() === "") return knob.default;
-  const value = Number(text.replaceAll("_", ""));
-  if (!Number.isSafeInteger(value) || value < knob.min) {
+  const value = wholeNumber(text.replaceAll("_", ""), knob);
+  if (value === undefined) {
     throw new Error(`${knob.env}: "${text}" is not a whole number of at least ${knob.min}`);
   }
   return value;
@@ -65,17 +68,17 @@ function only(env: Env): BenchOptions["only"] {
 export function readOptions(env: Env = process.env): BenchOptions {
   return {
     only: only(env),
-    workers: integer(env, knobs.workers),
-    warmupCalls: integer(env, knobs.warmupCalls),
-    latencyCalls: integer(env, knobs.latencyCalls),
-    latencyConcurrency: integer(env, knobs.latencyConcurrency),
-    throughputCalls: integer(env, knobs.throughputCalls),
-    throughputConcurrency: integer(env, knobs.throughputConcurrency),
-    rounds: integer(env, knobs.rounds),
-    pipelines: integer(env, knobs.pipelines),
-    stages: integer(env, knobs.stages),
-    engineRounds: integer(env, knobs.engineRounds),
-    engineWarmupPipelines: integer(env, knobs.engineWarmupPipelines),
+    workers: knobValue(env, knobs.workers),
+    warmupCalls: knobValue(env, knobs.warmupCalls),
+    latencyCalls: knobValue(env, knobs.latencyCalls),
+    latencyConcurrency: knobValue(env, knobs.latencyConcurrency),
+    throughputCalls: knobValue(env, knobs.throughputCalls),
+    throughputConcurrency: knobValue(env, knobs.throughputConcurrency),
+    rounds: knobValue(env, knobs.rounds),
+    pipelines: knobValue(env, knobs.pipelines),
+    stages: knobValue(env, knobs.stages),
+    engineRounds: knobValue(env, knobs.engineRounds),
+    engineWarmupPipelines: knobValue(env, knobs.engineWarmupPipelines),
   };
 }
 

@@ -9,6 +9,8 @@ describe("loadConfig", () => {
     assert.equal(config.maxWorkers, 100);
     assert.deepEqual(config.corsOrigins, ["*"]);
     assert.equal(config.logLanguage, "en");
+    assert.equal(config.keepWorkspaces, false);
+    assert.equal(config.ottoHandlerUrl, "");
   });
 
   it("reads overrides from the environment", () => {
@@ -22,6 +24,10 @@ describe("loadConfig", () => {
     assert.equal(config.logLanguage, "ko");
   });
 
+  it("takes an empty variable for an unset one", () => {
+    assert.equal(loadConfig({ OTTOSCALER_PORT: "", OTTOSCALER_LOG_LANG: "" }).port, 9090);
+  });
+
   it("names the variable and the value it rejects", () => {
     assert.throws(
       () => loadConfig({ OTTOSCALER_MAX_WORKERS: "0" }),
@@ -31,5 +37,9 @@ describe("loadConfig", () => {
     );
     assert.throws(() => loadConfig({ OTTOSCALER_KEEP_WORKSPACES: "maybe" }), ConfigError);
     assert.throws(() => loadConfig({ OTTOSCALER_LOG_LANG: "fr" }), /one of en, ko/);
+    assert.throws(
+      () => loadConfig({ OTTO_HANDLER_BATCH_ENTRIES: "100001" }),
+      /^ConfigError: OTTO_HANDLER_BATCH_ENTRIES: "100001" is not a whole number from 1 to 100000$/,
+    );
   });
 });

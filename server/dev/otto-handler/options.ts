@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { type Bounds, wholeNumber } from "../../util/whole-number.ts";
 import type { IngestOptions } from "./ingest-service.ts";
 
 export interface HandlerOptions extends IngestOptions {
@@ -79,14 +80,14 @@ export function parseOptions(args: string[]): HandlerOptions | "help" | Error {
     const rejectLine = text("reject-line");
     return {
       host: text("host") ?? "127.0.0.1",
-      port: integer("port", text("port"), 0, 65535) ?? 0,
+      port: wholeNumberFlag("port", text("port"), { min: 0, max: 65535 }) ?? 0,
       out,
       tls: cert !== undefined && key !== undefined ? { cert, key } : undefined,
       token: text("token"),
       logLevel,
-      delayMs: integer("delay-ms", text("delay-ms"), 0) ?? 0,
-      maxStore: integer("max-store", text("max-store"), 0),
-      failEvery: integer("fail-every", text("fail-every"), 1),
+      delayMs: wholeNumberFlag("delay-ms", text("delay-ms"), { min: 0 }) ?? 0,
+      maxStore: wholeNumberFlag("max-store", text("max-store"), { min: 0 }),
+      failEvery: wholeNumberFlag("fail-every", text("fail-every"), { min: 1 }),
       rejectLine: rejectLine === undefined ? undefined : regex(rejectLine),
     };
   } catch (error) {
@@ -94,16 +95,12 @@ export function parseOptions(args: string[]): HandlerOptions | "help" | Error {
   }
 }
 
-function integer(
-  name: string,
-  value: string | undefined,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number | undefined {
+/** The flag's whole number, undefined when not given. */
+function wholeNumberFlag(name: string, value: string | undefined, bounds: Bounds) {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
-    throw new Error(`--${name}: ${JSON.stringify(value)} is not a whole number from ${min}`);
+  const n = wholeNumber(value, bounds);
+  if (n === undefined) {
+    throw new Error(`--${name}: ${JSON.stringify(value)} is not a whole number from ${bounds.min}`);
   }
   return n;
 }
