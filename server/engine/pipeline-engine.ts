@@ -1,13 +1,14 @@
 import type { PipelineSummary } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import { OttoscalerError } from "../domain/errors.ts";
 import type { Executor } from "../executor/executor.ts";
+import type { PipelineArchive } from "../logs/pipeline-archive.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { WorkerRegistry } from "../workers/worker-registry.ts";
 import type { WorkerRunner } from "../workers/worker-runner.ts";
 import { type PipelineFollowers, type PipelineRecorder, PipelineRun } from "./pipeline-run.ts";
 import type { PipelineSpec } from "./pipeline-spec.ts";
 import type { PipelineView } from "./pipeline-view.ts";
-import { type StoredPipelineRecord, storedPipelineView } from "./stored-pipeline-view.ts";
+import { storedPipelineView } from "./stored-pipeline-view.ts";
 
 export interface PipelineEngineOptions {
   /** Pipelines running at once; more are refused as exhausted. */
@@ -18,13 +19,7 @@ export interface PipelineEngineOptions {
 }
 
 /** The pipelines that ran before (kept on disk), as the engine reads them. */
-export interface PipelineHistory {
-  get(pipelineId: string): StoredPipelineRecord | undefined;
-  /** When the pipeline's record was removed, if it was: its id stays taken. */
-  removedAt(pipelineId: string): string | undefined;
-  list(): PipelineSummary[];
-  onRemoved(listener: (pipelineId: string) => void): void;
-}
+export type PipelineHistory = Pick<PipelineArchive, "get" | "removedAt" | "list" | "onRemoved">;
 
 export interface PipelineEngineDeps {
   runner: WorkerRunner;

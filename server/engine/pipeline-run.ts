@@ -160,7 +160,7 @@ export class PipelineRun implements PipelineView {
 
   async #begin(): Promise<void> {
     try {
-      this.#workspace = await this.#deps.executor.createWorkspace(this.id);
+      this.#workspace = await this.#deps.executor.createWorkspace?.(this.id);
     } catch (error) {
       const reason = `could not create the workspace: ${(error as Error).message}`;
       for (const state of this.#stages.values())
@@ -318,7 +318,7 @@ export class PipelineRun implements PipelineView {
   async #cleanUp(): Promise<void> {
     if (this.#workspace === undefined || this.#deps.keepWorkspaces) return;
     try {
-      await this.#deps.executor.removeWorkspace(this.#workspace);
+      await this.#deps.executor.removeWorkspace?.(this.#workspace);
     } catch (error) {
       this.#deps.logger.warn("workspaceRemoveFailed", {
         pipelineId: this.id,

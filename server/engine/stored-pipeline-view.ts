@@ -1,14 +1,8 @@
-import type { PipelineProgress, PipelineSummary } from "../../gen/ottoscaler/v1/pipeline_pb.js";
+import type { StoredPipeline } from "../logs/pipeline-archive.ts";
 import type { PipelineView, ProgressReadOptions } from "./pipeline-view.ts";
 
-/** What the engine needs of a pipeline that is only stored (it ended before a restart, or was evicted). */
-export interface StoredPipelineRecord {
-  summary: PipelineSummary;
-  progress(signal?: AbortSignal): AsyncIterable<PipelineProgress>;
-}
-
-/** A stored pipeline as a view: it has ended, so its events are all there are. */
-export function storedPipelineView(pipelineId: string, stored: StoredPipelineRecord): PipelineView {
+/** A stored pipeline (it ended before a restart, or was evicted) as a view: its events are all there are. */
+export function storedPipelineView(pipelineId: string, stored: StoredPipeline): PipelineView {
   return {
     pipelineId,
     summary: () => stored.summary,

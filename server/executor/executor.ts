@@ -1,3 +1,5 @@
+import { abortReason } from "../util/abort-reason.ts";
+
 /** Kubernetes quantities for a worker's container; empty means the executor's default. */
 export interface WorkerResources {
   cpuRequest: string;
@@ -46,6 +48,11 @@ export interface WorkerHooks {
   waiting?(reason: string): void;
 }
 
+/** The outcome of a worker stopped by its signal, for whatever reason the signal gives. */
+export function stoppedBy(signal: AbortSignal): WorkerOutcome {
+  return { phase: "stopped", reason: abortReason(signal) };
+}
+
 export type WorkerOutcome =
   | { phase: "succeeded"; exitCode: 0; reason: string }
   | { phase: "failed"; exitCode?: number; reason: string }
@@ -67,9 +74,9 @@ export interface Executor {
    * the signal stops the worker, and the outcome is then "stopped".
    */
   runWorker(spec: WorkerSpec, hooks: WorkerHooks, signal: AbortSignal): Promise<WorkerOutcome>;
-  /** Makes a directory the workers of one owner share; undefined if the executor has none. */
-  createWorkspace(owner: string): Promise<string | undefined>;
-  removeWorkspace(workspace: string): Promise<void>;
+  /** Makes a directory the workers of one owner share. Executors without shared directories have none. */
+  createWorkspace?(owner: string): Promise<string | undefined>;
+  removeWorkspace?(workspace: string): Promise<void>;
   /**
    * Shutdown is coming: stopping a worker, or closing, from now on leaves it running where it is
    * (for another controller to deal with) instead of stopping it. Only executors whose workers

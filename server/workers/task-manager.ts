@@ -37,6 +37,8 @@ export interface TaskManagerDeps {
   logger: Logger;
 }
 
+const noWorkspace = Promise.resolve(undefined);
+
 export interface ScaleResult {
   workers: WorkerStatus[];
   changed: string[];
@@ -117,7 +119,7 @@ export class TaskManager {
    */
   async #workspaceOf(task: Task, taskId: string): Promise<string | undefined> {
     for (;;) {
-      task.workspace ??= this.#deps.executor.createWorkspace(`task-${taskId}`);
+      task.workspace ??= this.#deps.executor.createWorkspace?.(`task-${taskId}`) ?? noWorkspace;
       const pending = task.workspace;
       const workspace = await pending;
       if (task.workspace === pending) return workspace;
@@ -134,7 +136,7 @@ export class TaskManager {
       const workspace = task.workspace;
       task.workspace = undefined;
       void workspace
-        .then((dir) => (dir === undefined ? undefined : this.#deps.executor.removeWorkspace(dir)))
+        .then((dir) => (dir === undefined ? undefined : this.#deps.executor.removeWorkspace?.(dir)))
         .catch(() => {});
     }
     while (this.#finished.length > this.#retainFinished) {

@@ -1,9 +1,9 @@
 import type { BatchV1Api, V1Job } from "@kubernetes/client-node";
 import { classifyKubernetesError } from "../../k8s/errors.ts";
-import { abortReason } from "../../util/abort-reason.ts";
 import { Backoff } from "../../util/backoff.ts";
 import { sleep } from "../../util/sleep.ts";
 import type { WorkerOutcome } from "../executor.ts";
+import { stoppedBy } from "../executor.ts";
 
 /**
  * Creates a worker's Job, riding out an API server that is briefly away: only
@@ -32,7 +32,7 @@ export async function createJob(
         (error.class === "forbidden" && retries.failures < 5);
       if (!transient) return { phase: "failed", reason: error.message };
       if (!(await sleep(retries.next(), signal))) {
-        return { phase: "stopped", reason: abortReason(signal) };
+        return stoppedBy(signal);
       }
     }
   }

@@ -14,6 +14,7 @@ import type {
   WorkerResources,
   WorkerSpec,
 } from "../executor.ts";
+import { stoppedBy } from "../executor.ts";
 import { createJob } from "./create-job.ts";
 import { createJobSpec } from "./job-spec.ts";
 import { deleteOrphanJobs } from "./orphan-jobs.ts";
@@ -56,7 +57,8 @@ interface LiveWorker {
 }
 
 /**
- * Runs each worker as a batch/v1 Job of one pod. Job and Pod informers (one
+ * Runs each worker as a batch/v1 Job of one pod (each with its own emptyDir at
+ * /workspace: no workspace is shared between pods). Job and Pod informers (one
  * each, label-selected) only enqueue the worker's key; `reconcile` reads the
  * caches and moves the worker on, so it is safe to run any number of times.
  */
@@ -133,20 +135,13 @@ export class KubernetesExecutor implements Executor {
     return (this.#pods?.synced ?? false) && (this.#jobs?.synced ?? false);
   }
 
-  async createWorkspace(): Promise<undefined> {
-    // Each pod gets its own emptyDir at /workspace; nothing is shared between pods.
-    return undefined;
-  }
-
-  async removeWorkspace(): Promise<void> {}
-
   async runWorker(
     spec: WorkerSpec,
     hooks: WorkerHooks,
     signal: AbortSignal,
   ): Promise<WorkerOutcome> {
-    if (signal.aborted) return { phase: "stopped", reason: abortReason(signal) };
     if (this.#leaving) return { phase: "stopped", reason: "controller shutting down" };
+    if (signal.aborted) return stoppedBy(signal);
     const jobName = kubernetesNameOf(spec.workerId);
     const job = createJobSpec(spec, {
       namespace: this.#options.namespace,
@@ -180,7 +175,7 @@ export class KubernetesExecutor implements Executor {
       const stop = () => {
         if (worker.finishing || worker.removing !== undefined) return;
         if (this.#leaving) this.#leave(worker, abortReason(signal));
-        else this.#remove(worker, { phase: "stopped", reason: abortReason(signal) });
+        else this.#remove(worker, stoppedBy(signal));
       };
       signal.addEventListener("abort", stop, { once: true });
       // Aborted while its Job was being created: the listener came too late to hear it.

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
-import { abortReason } from "../../util/abort-reason.ts";
 import { LineSplitter } from "../../util/line-splitter.ts";
 import type { Executor, WorkerHooks, WorkerOutcome, WorkerSpec } from "../executor.ts";
+import { stoppedBy } from "../executor.ts";
 import { describeSpawnError } from "./spawn-error.ts";
 import { createWorkerEnv } from "./worker-env.ts";
 
@@ -34,7 +34,7 @@ export class LocalExecutor implements Executor {
   }
 
   runWorker(spec: WorkerSpec, hooks: WorkerHooks, signal: AbortSignal): Promise<WorkerOutcome> {
-    if (signal.aborted) return Promise.resolve(stopped(signal));
+    if (signal.aborted) return Promise.resolve(stoppedBy(signal));
     const [file, ...args] =
       spec.command.length === 1 ? ["sh", "-c", spec.command[0] ?? ""] : spec.command;
     return new Promise((resolve) => {
@@ -71,7 +71,7 @@ export class LocalExecutor implements Executor {
         this.#running.delete(child);
         out.end();
         err.end();
-        if (signal.aborted) return resolve(stopped(signal));
+        if (signal.aborted) return resolve(stoppedBy(signal));
         if (spawnError !== undefined) {
           return resolve({ phase: "failed", reason: describeSpawnError(spawnError, file ?? "") });
         }
@@ -94,10 +94,6 @@ export class LocalExecutor implements Executor {
     await Promise.all(exits);
     clearTimeout(timer);
   }
-}
-
-function stopped(signal: AbortSignal): WorkerOutcome {
-  return { phase: "stopped", reason: abortReason(signal) };
 }
 
 function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {

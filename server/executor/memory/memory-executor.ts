@@ -1,5 +1,5 @@
-import { abortReason } from "../../util/abort-reason.ts";
-import type { Executor, WorkerHooks, WorkerOutcome, WorkerSpec } from "../executor.ts";
+import type { Executor, WorkerSpec } from "../executor.ts";
+import { stoppedBy } from "../executor.ts";
 
 /** What a simulated worker does: print some lines, then exit after a while. */
 export interface SimulatedWorker {
@@ -29,18 +29,9 @@ export class MemoryExecutor implements Executor {
     this.#script = script;
   }
 
-  async createWorkspace(_owner: string): Promise<string | undefined> {
-    return undefined;
-  }
-
-  async removeWorkspace(_workspace: string): Promise<void> {}
-
-  async runWorker(
-    spec: WorkerSpec,
-    hooks: WorkerHooks,
-    signal: AbortSignal,
-  ): Promise<WorkerOutcome> {
-    if (signal.aborted) return { phase: "stopped", reason: abortReason(signal) };
+  // Typed by the interface: a test double states no signature of its own.
+  readonly runWorker: Executor["runWorker"] = async (spec, hooks, signal) => {
+    if (signal.aborted) return stoppedBy(signal);
     const behaviour = this.#script(spec);
     this.running++;
     this.maxRunning = Math.max(this.maxRunning, this.running);
@@ -63,7 +54,7 @@ export class MemoryExecutor implements Executor {
           const abort = () => done(false);
           signal.addEventListener("abort", abort, { once: true });
         });
-        if (!finished) return { phase: "stopped", reason: abortReason(signal) };
+        if (!finished) return stoppedBy(signal);
       }
       const exitCode = behaviour.exitCode ?? 0;
       return exitCode === 0
@@ -73,7 +64,7 @@ export class MemoryExecutor implements Executor {
       this.running--;
       this.onFinish?.(spec);
     }
-  }
+  };
 
   async close(): Promise<void> {}
 }
