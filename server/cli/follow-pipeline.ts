@@ -1,8 +1,8 @@
 import { type PipelineProgress, PipelineStatus } from "../../gen/ottoscaler/v1/pipeline_pb.js";
-import { defaultServer } from "./args.ts";
 import type { Context } from "./context.ts";
 import { CliError } from "./errors.ts";
 import { exitCodes } from "./exit-codes.ts";
+import { defaultServer } from "./global-options.ts";
 import { chooseRenderer } from "./progress-renderer.ts";
 import { applyProgress, isFinalPipelineEvent, type PipelineView } from "./progress-state.ts";
 

@@ -4,7 +4,7 @@ import {
   createGrpcTransport,
   createGrpcWebTransport,
 } from "@connectrpc/connect-node";
-import type { Protocol } from "./args.ts";
+import type { Protocol } from "./global-options.ts";
 
 /** The transport for one protocol: gRPC over HTTP/2, gRPC-Web and Connect (JSON) over HTTP/1.1. */
 export function createTransport(protocol: Protocol, baseUrl: string): Transport {

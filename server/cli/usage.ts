@@ -1,82 +1,42 @@
-import type { CommandName } from "./args.ts";
+import type { Command, OptionDeclarations } from "./command.ts";
+import { globalOptions } from "./global-options.ts";
 
-const globalHelp = `Global options:
-  --server URL         Ottoscaler server (default: $OTTOSCALER_SERVER or http://localhost:9090)
-  --protocol PROTOCOL  grpc (HTTP/2), grpc-web or connect (JSON over HTTP/1.1; the default)
-  --json               print the API's messages as JSON, one per line
-  -h, --help           show help`;
+/** `  -w, --workers N      how many...`: the options that have help, in declaration order. */
+function optionLines(options: OptionDeclarations): string[] {
+  return Object.entries(options).flatMap(([name, option]) => {
+    if (option.help === undefined) return [];
+    const short = option.short === undefined ? "" : `-${option.short}, `;
+    const value = option.type === "string" ? ` ${option.valueName}` : "";
+    return [`  ${`${short}--${name}${value}`.padEnd(19)}  ${option.help}`];
+  });
+}
 
-const commandHelp: Record<CommandName, string> = {
-  run: `Usage: ottoctl run FILE
+const globalHelp = ["Global options:", ...optionLines(globalOptions)].join("\n");
 
-Runs the pipeline in FILE (YAML or JSON, shaped like the PipelineRequest JSON) and follows its
-progress: a live table of stages on a terminal, one line per event otherwise.
-Ctrl-C detaches; the pipeline keeps running (re-attach with \`ottoctl watch ID\`).
-Exit code: 0 when the pipeline SUCCEEDED, 1 when it FAILED or was CANCELLED, 2 on errors,
-130 after detaching.`,
-  watch: `Usage: ottoctl watch ID
-
-Follows a pipeline from its first event to its last, like \`run\`, with the same exit codes.`,
-  cancel: `Usage: ottoctl cancel ID [--reason TEXT]
-
-Cancels a pipeline: its workers are stopped and its unfinished stages CANCELLED.`,
-  logs: `Usage: ottoctl logs WORKER_ID [-f]
-       ottoctl logs --pipeline ID [--stage S] [-f]
-
-Prints a worker's output, or every worker's output of a pipeline (or one stage) with each line
-prefixed by stage/worker.
-  -f, --follow         keep printing new lines until the worker or pipeline ends`,
-  "scale-up": `Usage: ottoctl scale-up TASK -w N [--image IMG] [-e KEY=VALUE]... -- CMD...
-
-Starts N more workers of the task, each running CMD (one argument runs through sh -c).
-  -w, --workers N      how many workers to start
-  --image IMG          container image (for the Kubernetes executor)
-  -e, --env KEY=VALUE  environment variable for the workers (repeatable)`,
-  "scale-down": `Usage: ottoctl scale-down TASK -w N
-
-Stops N live workers of the task, newest first.
-  -w, --workers N      how many workers to stop`,
-  status: `Usage: ottoctl status [--task T] [--pipeline P] [--watch]
-
-Shows a table of workers, all or those of one task or pipeline.
-  --task T             only the workers of task T
-  --pipeline P         only the workers of pipeline P
-  --watch              keep the table up to date until Ctrl-C`,
-  list: `Usage: ottoctl list
-
-Lists the pipelines the server knows, newest first.`,
-  forwarding: `Usage: ottoctl forwarding
-
-Shows where worker logs and status events are forwarded (Otto-handler) and how far behind:
-entries and seconds not yet acknowledged, failures, the last error.`,
-  help: `Usage: ottoctl help [COMMAND]
-
-Shows help for ottoctl or one command.`,
-};
-
-const overview = `ottoctl: command-line client for Ottoscaler
+function overview(commands: readonly Command[]): string {
+  const lines = commands.flatMap((c) => c.summary.map((s) => `  ${s.usage.padEnd(27)}  ${s.text}`));
+  return `ottoctl: command-line client for Ottoscaler
 
 Usage: ottoctl [global options] COMMAND [arguments]
 
 Commands:
-  run FILE                     run a pipeline file (YAML or JSON) and follow its progress
-  watch ID                     follow a pipeline's progress
-  cancel ID                    cancel a pipeline
-  list                         list pipelines
-  forwarding                   show log forwarding to Otto-handler and its lag
-  logs WORKER_ID               print a worker's logs (-f to follow)
-  logs --pipeline ID           print a pipeline's logs (--stage S, -f)
-  scale-up TASK -w N -- CMD    start N workers of a task
-  scale-down TASK -w N         stop N workers of a task
-  status                       show workers (--task T, --pipeline P, --watch)
-  help [COMMAND]               show help
+${lines.join("\n")}
 
 ${globalHelp}
 
 Run \`ottoctl COMMAND --help\` for a command's options.`;
+}
 
-/** The help text for ottoctl, or for one command. */
-export function helpText(topic: CommandName | undefined): string {
-  if (topic === undefined) return overview;
-  return `${commandHelp[topic]}\n\n${globalHelp}`;
+function commandHelp(command: Command): string {
+  const usage = command.usage.map((u, i) => `${i === 0 ? "Usage:" : "      "} ottoctl ${u}`);
+  const options = optionLines(command.options);
+  return [...usage, "", command.description, ...options, "", globalHelp].join("\n");
+}
+
+/** The help text for ottoctl (topic undefined), or for the command named topic. */
+export function helpText(commands: readonly Command[], topic: string | undefined): string {
+  if (topic === undefined) return overview(commands);
+  const command = commands.find((c) => c.name === topic);
+  if (command === undefined) throw new Error(`no help for "${topic}", which is not a command`);
+  return commandHelp(command);
 }

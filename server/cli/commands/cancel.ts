@@ -2,6 +2,7 @@ import {
   CancelPipelineResponseSchema,
   PipelineStatus,
 } from "../../../gen/ottoscaler/v1/pipeline_pb.js";
+import { defineCommand } from "../command.ts";
 import type { Context } from "../context.ts";
 import { pipelineStatusName } from "../enum-names.ts";
 import { exitCodes } from "../exit-codes.ts";
@@ -13,12 +14,8 @@ const finalStatuses = new Set([
   PipelineStatus.CANCELLED,
 ]);
 
-/** `ottoctl cancel ID`: stops the pipeline's workers; its remaining stages are CANCELLED. */
-export async function cancelCommand(
-  ctx: Context,
-  pipelineId: string,
-  reason: string,
-): Promise<number> {
+/** Stops the pipeline's workers; its remaining stages are CANCELLED. */
+async function cancelPipeline(ctx: Context, pipelineId: string, reason: string): Promise<number> {
   const response = await ctx.clients.ottoscaler.cancelPipeline({ pipelineId, reason });
   if (ctx.globals.json) {
     printJson(ctx, CancelPipelineResponseSchema, response);
@@ -42,3 +39,14 @@ export async function cancelCommand(
   }
   return exitCodes.ok;
 }
+
+/** `ottoctl cancel ID [--reason TEXT]`. */
+export const cancelCommand = defineCommand({
+  name: "cancel",
+  summary: [{ usage: "cancel ID", text: "cancel a pipeline" }],
+  usage: ["cancel ID [--reason TEXT]"],
+  description: "Cancels a pipeline: its workers are stopped and its unfinished stages CANCELLED.",
+  positionals: { pipelineId: { name: "ID", missing: "a pipeline ID: ottoctl cancel ID" } },
+  options: { reason: { type: "string", valueName: "TEXT", default: "" } },
+  run: (ctx, { pipelineId, reason }) => cancelPipeline(ctx, pipelineId, reason),
+});

@@ -2,14 +2,15 @@ import {
   ForwardingState,
   LogForwardingStatusResponseSchema,
 } from "../../../gen/ottoscaler/v1/log_streaming_pb.js";
+import { defineCommand } from "../command.ts";
 import type { Context } from "../context.ts";
 import { exitCodes } from "../exit-codes.ts";
 import { formatDateTime, toMs } from "../format.ts";
 import { printJson, printLine, printLines } from "../output.ts";
 import { formatTable } from "../table.ts";
 
-/** `ottoctl forwarding`: each forwarding destination, its cursor and how far behind it is. */
-export async function forwardingCommand(ctx: Context): Promise<number> {
+/** Prints each forwarding destination, its cursor and how far behind it is. */
+async function showForwarding(ctx: Context): Promise<number> {
   const response = await ctx.clients.logs.getLogForwardingStatus({});
   if (ctx.globals.json) {
     printJson(ctx, LogForwardingStatusResponseSchema, response);
@@ -47,3 +48,13 @@ export async function forwardingCommand(ctx: Context): Promise<number> {
   }
   return exitCodes.ok;
 }
+
+/** `ottoctl forwarding`. */
+export const forwardingCommand = defineCommand({
+  name: "forwarding",
+  summary: [{ usage: "forwarding", text: "show log forwarding to Otto-handler and its lag" }],
+  usage: ["forwarding"],
+  description: `Shows where worker logs and status events are forwarded (Otto-handler) and how far behind:
+entries and seconds not yet acknowledged, failures, the last error.`,
+  run: (ctx) => showForwarding(ctx),
+});

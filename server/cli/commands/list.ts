@@ -1,4 +1,5 @@
 import { ListPipelinesResponseSchema } from "../../../gen/ottoscaler/v1/pipeline_pb.js";
+import { defineCommand } from "../command.ts";
 import type { Context } from "../context.ts";
 import { pipelineStatusName } from "../enum-names.ts";
 import { exitCodes } from "../exit-codes.ts";
@@ -6,8 +7,8 @@ import { formatDateTime, formatDuration, toMs } from "../format.ts";
 import { printJson, printLine, printLines } from "../output.ts";
 import { formatTable } from "../table.ts";
 
-/** `ottoctl list`: the pipelines the server knows, newest first. */
-export async function listCommand(ctx: Context): Promise<number> {
+/** Prints the pipelines the server knows, newest first. */
+async function listPipelines(ctx: Context): Promise<number> {
   const response = await ctx.clients.ottoscaler.listPipelines({});
   if (ctx.globals.json) {
     printJson(ctx, ListPipelinesResponseSchema, response);
@@ -36,3 +37,12 @@ export async function listCommand(ctx: Context): Promise<number> {
   );
   return exitCodes.ok;
 }
+
+/** `ottoctl list`. */
+export const listCommand = defineCommand({
+  name: "list",
+  summary: [{ usage: "list", text: "list pipelines" }],
+  usage: ["list"],
+  description: "Lists the pipelines the server knows, newest first.",
+  run: (ctx) => listPipelines(ctx),
+});

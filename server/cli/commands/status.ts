@@ -6,6 +6,7 @@ import {
   WorkerStatusResponseSchema,
 } from "../../../gen/ottoscaler/v1/worker_pb.js";
 import { bold, colorStatus } from "../colors.ts";
+import { defineCommand } from "../command.ts";
 import type { Context } from "../context.ts";
 import { exitCodes } from "../exit-codes.ts";
 import { LiveArea } from "../live-area.ts";
@@ -25,12 +26,8 @@ function workerTable(workers: Iterable<WorkerStatus>, width?: number, style?: Ce
   );
 }
 
-/** `ottoctl status [--task T] [--pipeline P]`: a table of the matching workers. */
-export async function statusCommand(
-  ctx: Context,
-  taskId: string,
-  pipelineId: string,
-): Promise<number> {
+/** Prints a table of the matching workers. */
+async function showWorkers(ctx: Context, taskId: string, pipelineId: string): Promise<number> {
   const response = await ctx.clients.ottoscaler.getWorkerStatus({ taskId, pipelineId });
   if (ctx.globals.json) {
     printJson(ctx, WorkerStatusResponseSchema, response);
@@ -43,14 +40,10 @@ export async function statusCommand(
 }
 
 /**
- * `ottoctl status --watch`: on a terminal a live table; into a pipe the table once the current
+ * On a terminal a live table of the matching workers; into a pipe the table once the current
  * workers are known, then one line per change. Runs until Ctrl-C or the server ends the stream.
  */
-export async function watchStatusCommand(
-  ctx: Context,
-  taskId: string,
-  pipelineId: string,
-): Promise<number> {
+async function watchWorkers(ctx: Context, taskId: string, pipelineId: string): Promise<number> {
   const stream = ctx.clients.ottoscaler.watchWorkers({ taskId, pipelineId });
   const workers = new Map<string, WorkerStatus>();
   const live = ctx.stdout.isTTY && !ctx.globals.json ? new LiveArea(ctx.stdout) : undefined;
@@ -98,3 +91,28 @@ export async function watchStatusCommand(
     }
   }
 }
+
+/** `ottoctl status [--task T] [--pipeline P] [--watch]`. */
+export const statusCommand = defineCommand({
+  name: "status",
+  summary: [{ usage: "status", text: "show workers (--task T, --pipeline P, --watch)" }],
+  usage: ["status [--task T] [--pipeline P] [--watch]"],
+  description: "Shows a table of workers, all or those of one task or pipeline.",
+  options: {
+    task: { type: "string", valueName: "T", default: "", help: "only the workers of task T" },
+    pipeline: {
+      type: "string",
+      valueName: "P",
+      default: "",
+      help: "only the workers of pipeline P",
+    },
+    watch: { type: "boolean", default: false, help: "keep the table up to date until Ctrl-C" },
+  },
+  parse: ({ options }) => ({
+    taskId: options.task,
+    pipelineId: options.pipeline,
+    watch: options.watch,
+  }),
+  run: (ctx, { taskId, pipelineId, watch }) =>
+    watch ? watchWorkers(ctx, taskId, pipelineId) : showWorkers(ctx, taskId, pipelineId),
+});

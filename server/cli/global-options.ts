@@ -1,0 +1,69 @@
+import type { OptionDeclarations, OptionValuesGiven } from "./command.ts";
+import { optionValues } from "./command-input.ts";
+import { UsageError } from "./errors.ts";
+
+export const protocols = ["grpc", "grpc-web", "connect"] as const;
+export type Protocol = (typeof protocols)[number];
+
+export const defaultServer = "http://localhost:9090";
+
+/** The options every command takes, anywhere on the command line. */
+export const globalOptions = {
+  server: {
+    type: "string",
+    valueName: "URL",
+    help: `Ottoscaler server (default: $OTTOSCALER_SERVER or ${defaultServer})`,
+  },
+  protocol: {
+    type: "string",
+    valueName: "PROTOCOL",
+    default: "connect",
+    help: "grpc (HTTP/2), grpc-web or connect (JSON over HTTP/1.1; the default)",
+  },
+  json: {
+    type: "boolean",
+    default: false,
+    help: "print the API's messages as JSON, one per line",
+  },
+  help: { type: "boolean", short: "h", default: false, help: "show help" },
+} as const satisfies OptionDeclarations;
+
+export interface GlobalOptions {
+  server: string;
+  protocol: Protocol;
+  json: boolean;
+}
+
+function isProtocol(name: string): name is Protocol {
+  return (protocols as readonly string[]).includes(name);
+}
+
+function parseServer(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--server: "${text}" is not a URL such as ${defaultServer}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(`--server: "${text}" must start with http:// or https://`);
+  }
+  return text.replace(/\/+$/, "");
+}
+
+/** The global options of a command line; the server falls back to $OTTOSCALER_SERVER. */
+export function parseGlobalOptions(
+  given: OptionValuesGiven,
+  env: Record<string, string | undefined>,
+): GlobalOptions {
+  const values = optionValues(globalOptions, given);
+  if (!isProtocol(values.protocol)) {
+    throw new UsageError(`--protocol: "${values.protocol}" is not one of ${protocols.join(", ")}`);
+  }
+  const serverText = values.server ?? env.OTTOSCALER_SERVER;
+  return {
+    server: parseServer(serverText === undefined || serverText === "" ? defaultServer : serverText),
+    protocol: values.protocol,
+    json: values.json,
+  };
+}
