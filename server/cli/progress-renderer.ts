@@ -20,22 +20,26 @@ export interface ProgressRenderer {
   end(view: PipelineView): void;
 }
 
-/** --json: each event as one line of JSON. */
-export function jsonRenderer(ctx: Context): ProgressRenderer {
+/** One line per event, nothing redrawn. */
+function lineRenderer(
+  ctx: Context,
+  line: (event: PipelineProgress, view: PipelineView) => string,
+): ProgressRenderer {
   return {
-    event: (event) => ctx.stdout.write(`${toJsonString(PipelineProgressSchema, event)}\n`),
+    event: (event, view) => ctx.stdout.write(`${line(event, view)}\n`),
     tick: () => {},
     end: () => {},
   };
 }
 
+/** --json: each event as one line of JSON. */
+export function jsonRenderer(ctx: Context): ProgressRenderer {
+  return lineRenderer(ctx, (event) => toJsonString(PipelineProgressSchema, event));
+}
+
 /** Not a terminal: one line per event. */
 export function plainRenderer(ctx: Context): ProgressRenderer {
-  return {
-    event: (event, view) => ctx.stdout.write(`${formatProgressLine(event, view)}\n`),
-    tick: () => {},
-    end: () => {},
-  };
+  return lineRenderer(ctx, formatProgressLine);
 }
 
 /** A terminal: a table of stages redrawn in place. */

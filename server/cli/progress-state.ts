@@ -35,18 +35,19 @@ export interface PipelineView {
   clockOffsetMs: number | undefined;
 }
 
-const stageFinal = new Set([
-  PipelineStatus.SUCCEEDED,
-  PipelineStatus.FAILED,
-  PipelineStatus.SKIPPED,
-  PipelineStatus.CANCELLED,
-]);
-
 const pipelineFinal = new Set([
   PipelineStatus.SUCCEEDED,
   PipelineStatus.FAILED,
   PipelineStatus.CANCELLED,
 ]);
+
+/** A stage may also end SKIPPED; a pipeline never does. */
+const stageFinal = new Set([...pipelineFinal, PipelineStatus.SKIPPED]);
+
+/** A status a pipeline never leaves. */
+export function isFinalPipelineStatus(status: PipelineStatus): boolean {
+  return pipelineFinal.has(status);
+}
 
 export function isFinalStageStatus(status: PipelineStatus): boolean {
   return stageFinal.has(status);
@@ -54,7 +55,7 @@ export function isFinalStageStatus(status: PipelineStatus): boolean {
 
 /** The last event of a pipeline's stream: a pipeline-level SUCCEEDED, FAILED or CANCELLED. */
 export function isFinalPipelineEvent(event: PipelineProgress): boolean {
-  return event.stageId === "" && pipelineFinal.has(event.status);
+  return event.stageId === "" && isFinalPipelineStatus(event.status);
 }
 
 /**

@@ -1,18 +1,10 @@
-import {
-  CancelPipelineResponseSchema,
-  PipelineStatus,
-} from "../../../gen/ottoscaler/v1/pipeline_pb.js";
+import { CancelPipelineResponseSchema } from "../../../gen/ottoscaler/v1/pipeline_pb.js";
 import { defineCommand } from "../command.ts";
 import type { Context } from "../context.ts";
 import { pipelineStatusName } from "../enum-names.ts";
 import { exitCodes } from "../exit-codes.ts";
 import { printJson, printLine } from "../output.ts";
-
-const finalStatuses = new Set([
-  PipelineStatus.SUCCEEDED,
-  PipelineStatus.FAILED,
-  PipelineStatus.CANCELLED,
-]);
+import { isFinalPipelineStatus } from "../progress-state.ts";
 
 /** Stops the pipeline's workers; its remaining stages are CANCELLED. */
 async function cancelPipeline(ctx: Context, pipelineId: string, reason: string): Promise<number> {
@@ -24,7 +16,7 @@ async function cancelPipeline(ctx: Context, pipelineId: string, reason: string):
   const p = response.pipeline;
   if (p === undefined) {
     printLine(ctx, `Cancelled pipeline ${pipelineId}.`);
-  } else if (finalStatuses.has(p.status)) {
+  } else if (isFinalPipelineStatus(p.status)) {
     printLine(
       ctx,
       `Pipeline ${p.pipelineId} is ${pipelineStatusName(p.status)} (${p.completedStages}/${p.totalStages} stages finished).`,

@@ -1,7 +1,6 @@
 import { defineCommand } from "../command.ts";
 import { exitCodes } from "../exit-codes.ts";
-import { printScaleResult } from "../scale-result.ts";
-import { parseWorkerCount } from "../worker-count.ts";
+import { parseWorkerCount, printScaleResult } from "../task-scaling.ts";
 
 /** `ottoctl scale-down TASK -w N`: stops N live workers of the task, newest first. */
 export const scaleDownCommand = defineCommand({

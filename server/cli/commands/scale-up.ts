@@ -1,8 +1,7 @@
 import { defineCommand } from "../command.ts";
 import { UsageError } from "../errors.ts";
 import { exitCodes } from "../exit-codes.ts";
-import { printScaleResult } from "../scale-result.ts";
-import { parseWorkerCount } from "../worker-count.ts";
+import { parseWorkerCount, printScaleResult } from "../task-scaling.ts";
 
 function parseEnv(pairs: readonly string[]): Record<string, string> {
   const env: Record<string, string> = {};
