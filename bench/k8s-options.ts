@@ -1,4 +1,4 @@
-import { wholeNumber } from "../server/util/whole-number.ts";
+import { type Env, type Knob, knobValue } from "./knob.ts";
 
 /** Sizes of the real-cluster benchmark, read from BENCH_K8S_* environment variables. */
 export interface K8sBenchOptions {
@@ -14,31 +14,12 @@ export interface K8sBenchOptions {
   timeoutSeconds: number;
 }
 
-interface Knob {
-  env: string;
-  default: number;
-  min: number;
-}
-
 const knobs = {
   rounds: { env: "BENCH_K8S_ROUNDS", default: 3, min: 1 },
   workers: { env: "BENCH_K8S_WORKERS", default: 10, min: 1 },
   stages: { env: "BENCH_K8S_STAGES", default: 5, min: 1 },
   timeoutSeconds: { env: "BENCH_K8S_TIMEOUT_SECONDS", default: 120, min: 10 },
 } satisfies Record<Exclude<keyof K8sBenchOptions, "only">, Knob>;
-
-type Env = Record<string, string | undefined>;
-
-/** The knob's whole number, its default when unset or blank. */
-function knobValue(env: Env, knob: Knob): number {
-  const text = env[knob.env];
-  if (text === undefined || text.trim() === "") return knob.default;
-  const value = wholeNumber(text, knob);
-  if (value === undefined) {
-    throw new Error(`${knob.env}: "${text}" is not a whole number of at least ${knob.min}`);
-  }
-  return value;
-}
 
 function only(env: Env): K8sBenchOptions["only"] {
   const text = (env.BENCH_K8S_ONLY ?? "").trim() || "all";

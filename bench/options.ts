@@ -1,4 +1,4 @@
-import { wholeNumber } from "../server/util/whole-number.ts";
+import { type Env, type Knob, knobValue } from "./knob.ts";
 
 /** Benchmark sizes, read from BENCH_* environment variables. */
 export interface BenchOptions {
@@ -26,12 +26,6 @@ export interface BenchOptions {
   engineWarmupPipelines: number;
 }
 
-interface Knob {
-  env: string;
-  default: number;
-  min: number;
-}
-
 const knobs = {
   workers: { env: "BENCH_WORKERS", default: 10, min: 0 },
   warmupCalls: { env: "BENCH_WARMUP_CALLS", default: 2_000, min: 0 },
@@ -45,19 +39,6 @@ const knobs = {
   engineRounds: { env: "BENCH_ENGINE_ROUNDS", default: 3, min: 1 },
   engineWarmupPipelines: { env: "BENCH_ENGINE_WARMUP_PIPELINES", default: 200, min: 0 },
 } satisfies Record<Exclude<keyof BenchOptions, "only">, Knob>;
-
-type Env = Record<string, string | undefined>;
-
-/** The knob's whole number, its default when unset or blank. */
-function knobValue(env: Env, knob: Knob): number {
-  const text = env[knob.env];
-  if (text === undefined || text.trim() === "") return knob.default;
-  const value = wholeNumber(text.replaceAll("_", ""), knob);
-  if (value === undefined) {
-    throw new Error(`${knob.env}: "${text}" is not a whole number of at least ${knob.min}`);
-  }
-  return value;
-}
 
 function only(env: Env): BenchOptions["only"] {
   const text = (env.BENCH_ONLY ?? "").trim() || "all";
