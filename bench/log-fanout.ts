@@ -2,10 +2,13 @@
  * Memory under fan-out (`npm run bench:fanout`): one build of BENCH_FANOUT_WORKERS workers
  * (default 8) printing BENCH_FANOUT_LINES lines each (default 1,500), followed live by
  * BENCH_FANOUT_FOLLOWERS @grpc/grpc-js StreamBuildLogs followers (default 200) on one channel,
- * plus one more HTTP/2 reader that never reads. Prints the controller's resident memory at
+ * plus one more HTTP/2 reader that never reads (BENCH_FANOUT_NODE_OPTIONS: the controller's
+ * NODE_OPTIONS, e.g. a heap cap to tell retained memory from lazy heap growth). Prints the controller's resident memory at
  * idle, at its peak (VmHWM) and after, and checks every follower got every line.
  */
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { PipelineStatus } from "../gen/ottoscaler/v1/pipeline_pb.js";
@@ -39,7 +42,11 @@ function streamBuildLogs() {
 }
 
 async function main(): Promise<void> {
-  const controller = await startController({ OTTOSCALER_MAX_WORKERS: String(workers) });
+  const controller = await startController({
+    OTTOSCALER_MAX_WORKERS: String(workers),
+    OTTOSCALER_DATA_DIR: await mkdtemp(path.join(os.tmpdir(), "bench-fanout-")),
+    NODE_OPTIONS: process.env.BENCH_FANOUT_NODE_OPTIONS ?? "",
+  });
   const method = streamBuildLogs();
   const address = new URL(controller.url).host;
   // One channel, as one dashboard backend or one Otto-handler would hold.
@@ -74,6 +81,7 @@ async function main(): Promise<void> {
     // A reader that never reads: it must cost no more than its stream's flow-control window.
     const stall = follow(stalled);
     stall.pause();
+    stall.on("error", () => {}); // its cancellation at the end
     const started = performance.now();
     const counts = await Promise.all(
       Array.from(

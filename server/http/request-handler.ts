@@ -12,6 +12,7 @@ import type { ApiDeps } from "../api/api-deps.ts";
 import { createErrorInterceptor } from "../api/error-interceptor.ts";
 import { routes } from "../api/routes.ts";
 import { checkBinaryBodies, rejectMarkedBodies } from "./binary-body-check.ts";
+import { coalescedBody } from "./coalesced-body.ts";
 import { reply } from "./reply.ts";
 
 type Request = http.IncomingMessage | http2.Http2ServerRequest;
@@ -35,7 +36,15 @@ export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Res
       return;
     }
     handler(universalRequestFromNodeRequest(req, res, undefined, undefined))
-      .then((uRes) => universalResponseToNodeResponse(uRes, res))
+      .then((uRes) =>
+        universalResponseToNodeResponse(
+          // Only streams have many messages to put together; a unary answer goes out as it is.
+          uRes.body === undefined || handler.method.methodKind === "unary"
+            ? uRes
+            : { ...uRes, body: coalescedBody(uRes.body) },
+          res,
+        ),
+      )
       .catch((error: unknown) => {
         // A client that went away mid-response is not an error of ours.
         if (ConnectError.from(error).code === Code.Aborted) return;
