@@ -1,5 +1,6 @@
 import { createApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config/config.ts";
+import { checkExposure } from "./http/exposure.ts";
 import { startServer } from "./http/server.ts";
 
 /** Wires the port and the signals; everything else lives in createApp. */
@@ -7,6 +8,8 @@ async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
+    // Settings fine alone but not together (exposed without authentication), before any work.
+    checkExposure(config);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`ottoscaler: ${error.message}\n`);

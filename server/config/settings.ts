@@ -7,7 +7,21 @@ import { boolean, directory, httpUrl, integer, list, oneOf, text } from "./setti
  * `Config` type, loading, its error messages and the README's table all come from here.
  */
 export const settings = {
-  host: text({ env: "OTTOSCALER_HOST", default: "0.0.0.0", description: "Address to listen on" }),
+  host: text({
+    env: "OTTOSCALER_HOST",
+    default: "127.0.0.1",
+    description: "Address to listen on; beyond loopback only with authentication on",
+  }),
+  allowUnauthenticated: boolean({
+    env: "OTTOSCALER_ALLOW_UNAUTHENTICATED",
+    default: "false",
+    description: "Listen on a non-loopback address with authentication off (logs a warning)",
+  }),
+  allowedHosts: list({
+    env: "OTTOSCALER_ALLOWED_HOSTS",
+    default: "localhost,127.0.0.1,::1",
+    description: "Host header names accepted (against DNS rebinding), or *",
+  }),
   port: integer({
     env: "OTTOSCALER_PORT",
     default: "9090",
@@ -232,8 +246,8 @@ export const settings = {
   }),
   corsOrigins: list({
     env: "OTTOSCALER_CORS_ORIGINS",
-    default: "*",
-    description: "Comma-separated browser origins allowed, or *",
+    default: "",
+    description: "Other browser origins allowed to call (comma-separated); empty: same-origin only",
   }),
   maxRequestBytes: integer({
     env: "OTTOSCALER_MAX_REQUEST_BYTES",

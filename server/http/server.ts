@@ -3,6 +3,8 @@ import http2 from "node:http2";
 import net from "node:net";
 import type { ApiDeps } from "../api/api-deps.ts";
 import { handleCors } from "./cors.ts";
+import { checkExposure } from "./exposure.ts";
+import { hostAllowed, requestHost } from "./host-check.ts";
 import { reply } from "./reply.ts";
 import { createRpcHandler } from "./request-handler.ts";
 
@@ -23,17 +25,27 @@ const http2Preface = Buffer.from("PRI * HTTP/2.0");
  */
 export async function startServer(app: ApiDeps): Promise<RunningServer> {
   const { config } = app;
+  if (checkExposure(config).exposedWithoutAuth) {
+    app.logger.warn("listeningUnauthenticated", { host: config.host });
+  }
   const rpc = createRpcHandler(app, (_req, res) => reply(res, 404, "not found\n"));
   const handle = (
     req: http.IncomingMessage | http2.Http2ServerRequest,
     res: http.ServerResponse | http2.Http2ServerResponse,
   ) => {
-    if (handleCors(req, res, config.corsOrigins)) return;
+    // Probes come with the pod's address for a Host, and say nothing worth rebinding for.
     if (req.method === "GET" && (req.url === "/healthz" || req.url === "/readyz")) {
       const ok = req.url === "/healthz" || app.ready;
       reply(res, ok ? 200 : 503, ok ? "ok\n" : "not ready\n");
       return;
     }
+    if (!hostAllowed(req, config.allowedHosts)) {
+      const host = requestHost(req) ?? "";
+      app.logger.warn("requestRefused", { reason: "host", host, path: req.url });
+      reply(res, 421, `host "${host}" is not served here (OTTOSCALER_ALLOWED_HOSTS)\n`);
+      return;
+    }
+    if (handleCors(req, res, config.corsOrigins, "http")) return;
     rpc(req, res);
   };
   const h1 = http.createServer(handle);

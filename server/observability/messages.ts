@@ -81,6 +81,11 @@ export const messages = {
     ko: "🚫 Otto-handler가 배치를 잘못된 것으로 거부하여 건너뜁니다",
   },
   forwardingLag: { en: "📡 log forwarding is behind", ko: "📡 로그 전달이 밀려 있습니다" },
+  listeningUnauthenticated: {
+    en: "⚠️ listening beyond this machine with authentication off: anyone who reaches the port can run any command",
+    ko: "⚠️ 인증 없이 외부 주소에서 요청을 받습니다: 포트에 닿는 누구나 어떤 명령이든 실행할 수 있습니다",
+  },
+  requestRefused: { en: "🚫 request refused", ko: "🚫 요청을 거부했습니다" },
   configInvalid: { en: "⚠️ invalid configuration", ko: "⚠️ 설정이 올바르지 않습니다" },
 } satisfies Record<string, { en: string; ko: string }>;
 
