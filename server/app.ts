@@ -1,4 +1,6 @@
 import type { ApiDeps } from "./api/api-deps.ts";
+import type { Authenticator } from "./auth/authenticator.ts";
+import { createAuthenticator } from "./auth/create-authenticator.ts";
 import type { Config } from "./config/config.ts";
 import { PipelineEngine } from "./engine/pipeline-engine.ts";
 import type { Executor } from "./executor/executor.ts";
@@ -91,10 +93,11 @@ export function createExecutor(config: Config, logger: Logger): Executor {
 
 export function createApp(
   config: Config,
-  parts: { executor?: Executor; logger?: Logger } = {},
+  parts: { executor?: Executor; logger?: Logger; auth?: Authenticator } = {},
 ): App {
   const logger =
     parts.logger ?? createLogger({ level: config.logLevel, language: config.logLanguage });
+  const auth = parts.auth ?? createAuthenticator(config, logger);
   const executor = parts.executor ?? createExecutor(config, logger);
   const slots = new WorkerSlots(config.maxWorkers);
   const registry = new WorkerRegistry();
@@ -147,6 +150,7 @@ export function createApp(
   return {
     config,
     logger,
+    auth,
     executor,
     slots,
     registry,
@@ -191,6 +195,7 @@ export function createApp(
         // What is not delivered yet stays in the journals; the next start resumes from the cursors.
         await forwarding.stop();
         registry.close();
+        auth.close();
       })();
       return shutdown;
     },

@@ -1,4 +1,5 @@
 import type { LogForwardingStatusResponse } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
+import type { Authenticator } from "../auth/authenticator.ts";
 import type { Config } from "../config/config.ts";
 import type { PipelineEngine } from "../engine/pipeline-engine.ts";
 import type { LogReader } from "../logs/log-reads.ts";
@@ -10,6 +11,8 @@ import type { WorkerRegistry } from "../workers/worker-registry.ts";
 export interface ApiDeps {
   config: Config;
   logger: Logger;
+  /** Who is calling and whether they may (the mode OTTOSCALER_AUTH names). */
+  auth: Authenticator;
   engine: Pick<PipelineEngine, "start" | "view" | "cancel" | "list">;
   tasks: Pick<TaskManager, "scaleUp" | "scaleDown">;
   registry: Pick<WorkerRegistry, "list" | "changes">;

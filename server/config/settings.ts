@@ -12,6 +12,18 @@ export const settings = {
     default: "127.0.0.1",
     description: "Address to listen on; beyond loopback only with authentication on",
   }),
+  auth: oneOf({
+    env: "OTTOSCALER_AUTH",
+    choices: ["none", "tokens"],
+    default: "none",
+    description: "How callers are authenticated: none (loopback only), tokens",
+  }),
+  tokensFile: text({
+    env: "OTTOSCALER_TOKENS_FILE",
+    default: "",
+    description:
+      "With OTTOSCALER_AUTH=tokens: the file of hashed tokens (reloaded when it changes)",
+  }),
   allowUnauthenticated: boolean({
     env: "OTTOSCALER_ALLOW_UNAUTHENTICATED",
     default: "false",

@@ -17,14 +17,20 @@ it("tells loopback addresses from others", () => {
     assert.ok(isLoopback(host), host);
   for (const host of ["0.0.0.0", "::", "10.0.0.1", "example.test"])
     assert.ok(!isLoopback(host), host);
-  assert.deepEqual(checkExposure({ host: "127.0.0.1", allowUnauthenticated: false }), {
-    exposedWithoutAuth: false,
-  });
+  assert.deepEqual(
+    checkExposure({ host: "127.0.0.1", auth: "none", allowUnauthenticated: false }),
+    {
+      exposedWithoutAuth: false,
+    },
+  );
   assert.throws(
-    () => checkExposure({ host: "::", allowUnauthenticated: false }),
+    () => checkExposure({ host: "::", auth: "none", allowUnauthenticated: false }),
     /OTTOSCALER_HOST/,
   );
-  assert.deepEqual(checkExposure({ host: "::", allowUnauthenticated: true }), {
+  assert.deepEqual(checkExposure({ host: "::", auth: "tokens", allowUnauthenticated: false }), {
+    exposedWithoutAuth: false,
+  });
+  assert.deepEqual(checkExposure({ host: "::", auth: "none", allowUnauthenticated: true }), {
     exposedWithoutAuth: true,
   });
 });

@@ -1,6 +1,7 @@
 import type http from "node:http";
 import type http2 from "node:http2";
-import { Code, ConnectError, createConnectRouter } from "@connectrpc/connect";
+import { TLSSocket } from "node:tls";
+import { Code, ConnectError, createConnectRouter, createContextValues } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import {
   compressionBrotli,
@@ -9,8 +10,10 @@ import {
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import type { ApiDeps } from "../api/api-deps.ts";
+import { createAuthInterceptor } from "../api/auth-interceptor.ts";
 import { createErrorInterceptor } from "../api/error-interceptor.ts";
 import { routes } from "../api/routes.ts";
+import { type Peer, peerKey } from "../auth/identity.ts";
 import { checkBinaryBodies, rejectMarkedBodies } from "./binary-body-check.ts";
 import { reply } from "./reply.ts";
 
@@ -20,7 +23,12 @@ type Response = http.ServerResponse | http2.Http2ServerResponse;
 /** Serves the API's RPCs on either HTTP version; other paths get `fallback`. */
 export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Response) => void) {
   const router = createConnectRouter({
-    interceptors: [createErrorInterceptor(app.logger), rejectMarkedBodies],
+    // Errors outermost, so denials too leave as ConnectErrors; callers are known before bodies are judged.
+    interceptors: [
+      createErrorInterceptor(app.logger),
+      createAuthInterceptor(app.auth, app.logger),
+      rejectMarkedBodies,
+    ],
     readMaxBytes: app.config.maxRequestBytes,
     acceptCompression: [compressionGzip, compressionBrotli],
   });
@@ -34,7 +42,8 @@ export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Res
       fallback(req, res);
       return;
     }
-    handler(universalRequestFromNodeRequest(req, res, undefined, undefined))
+    const contextValues = createContextValues().set(peerKey, peerOf(req));
+    handler(universalRequestFromNodeRequest(req, res, undefined, contextValues))
       .then((uRes) => universalResponseToNodeResponse(uRes, res))
       .catch((error: unknown) => {
         // A client that went away mid-response is not an error of ours.
@@ -42,5 +51,14 @@ export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Res
         app.logger.error("internalError", { procedure: handler.method.name, error: String(error) });
         if (!res.headersSent) reply(res, 500, "internal error\n");
       });
+  };
+}
+
+/** The connection as the authentication interceptor needs it. */
+function peerOf(req: Request): Peer {
+  const socket = req.socket;
+  return {
+    address: `${socket.remoteAddress ?? ""}:${socket.remotePort ?? ""}`,
+    tls: socket instanceof TLSSocket,
   };
 }

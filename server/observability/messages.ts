@@ -86,6 +86,12 @@ export const messages = {
     ko: "⚠️ 인증 없이 외부 주소에서 요청을 받습니다: 포트에 닿는 누구나 어떤 명령이든 실행할 수 있습니다",
   },
   requestRefused: { en: "🚫 request refused", ko: "🚫 요청을 거부했습니다" },
+  accessDenied: { en: "🔒 call refused", ko: "🔒 호출을 거부했습니다" },
+  tokensLoaded: { en: "🔑 tokens loaded", ko: "🔑 토큰을 불러왔습니다" },
+  tokensReloadFailed: {
+    en: "🔑 could not reload the tokens file; the tokens in use stay",
+    ko: "🔑 토큰 파일을 다시 읽지 못했습니다; 기존 토큰을 계속 씁니다",
+  },
   configInvalid: { en: "⚠️ invalid configuration", ko: "⚠️ 설정이 올바르지 않습니다" },
 } satisfies Record<string, { en: string; ko: string }>;
 

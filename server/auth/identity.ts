@@ -1,0 +1,29 @@
+import { createContextKey } from "@connectrpc/connect";
+import type { Role } from "./roles.ts";
+
+/** Who is calling, once authenticated. */
+export interface Identity {
+  user: string;
+  groups: readonly string[];
+  /** In tokens and mtls modes, what the caller may do; kubernetes mode asks the API server. */
+  role?: Role;
+  /** How the caller was authenticated. */
+  via: "none" | "tokens" | "mtls" | "kubernetes";
+}
+
+/** The connection a request came on, as the HTTP edge saw it. */
+export interface Peer {
+  /** "address:port" of the client. */
+  address: string;
+  tls: boolean;
+  /** The client certificate's subject, when one was presented and verified. */
+  certificate?: { commonName: string; organizations: readonly string[] };
+}
+
+export const anonymous: Identity = { user: "anonymous", groups: [], role: "admin", via: "none" };
+
+/** Set by the HTTP edge for every request. */
+export const peerKey = createContextKey<Peer>({ address: "", tls: false });
+
+/** Set by the authentication interceptor once it knows the caller. */
+export const identityKey = createContextKey<Identity>(anonymous);
