@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { PipelineStatus } from "../../gen/ottoscaler/v1/pipeline_pb.js";
@@ -6,6 +7,7 @@ import { accessRules } from "../auth/access-rules.ts";
 import { type Role, roleAllows } from "../auth/roles.ts";
 import { GrpcJsPeer, methodPaths } from "../testing/grpc-js.ts";
 import { collect, startTestServer, type TestServer } from "../testing/test-server.ts";
+import { testTls } from "../testing/tls.ts";
 import { roleTokens } from "../testing/tokens.ts";
 
 type Caller = "nobody" | Role;
@@ -27,7 +29,7 @@ interface Case {
   take?: number;
 }
 
-describe("tokens mode: every RPC for no credentials, a viewer, an operator and an admin (grpc-js)", () => {
+describe("tokens mode over TLS: every RPC for no credentials, a viewer, an operator and an admin (grpc-js)", () => {
   let t: TestServer;
   let peer: GrpcJsPeer;
   let workerId: string;
@@ -76,7 +78,12 @@ describe("tokens mode: every RPC for no credentials, a viewer, an operator and a
   };
 
   before(async () => {
-    t = await startTestServer({ OTTOSCALER_AUTH: "tokens", OTTOSCALER_TOKENS_FILE: file });
+    t = await startTestServer({
+      OTTOSCALER_AUTH: "tokens",
+      OTTOSCALER_TOKENS_FILE: file,
+      OTTOSCALER_TLS_CERT_FILE: testTls.cert,
+      OTTOSCALER_TLS_KEY_FILE: testTls.key,
+    });
     const events = await collect(
       admin().executePipeline({
         pipelineId: "fixture",
@@ -86,7 +93,10 @@ describe("tokens mode: every RPC for no credentials, a viewer, an operator and a
     assert.equal(events.at(-1)?.status, PipelineStatus.SUCCEEDED);
     const { workers } = await admin().getWorkerStatus({ pipelineId: "fixture" });
     workerId = workers[0]?.workerId ?? "";
-    peer = new GrpcJsPeer(`127.0.0.1:${t.server.port}`, grpc.credentials.createInsecure());
+    peer = new GrpcJsPeer(
+      `localhost:${t.server.port}`,
+      grpc.credentials.createSsl(readFileSync(testTls.cert)),
+    );
   });
   after(async () => {
     peer?.close();

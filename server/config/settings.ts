@@ -24,6 +24,22 @@ export const settings = {
     description:
       "With OTTOSCALER_AUTH=tokens: the file of hashed tokens (reloaded when it changes)",
   }),
+  tlsCertFile: text({
+    env: "OTTOSCALER_TLS_CERT_FILE",
+    default: "",
+    description: "PEM certificate (chain) for TLS on the same port; reloaded when it changes",
+  }),
+  tlsKeyFile: text({
+    env: "OTTOSCALER_TLS_KEY_FILE",
+    default: "",
+    description: "PEM private key of OTTOSCALER_TLS_CERT_FILE",
+  }),
+  cleartext: oneOf({
+    env: "OTTOSCALER_CLEARTEXT",
+    choices: ["loopback", "any", "none"],
+    default: "loopback",
+    description: "With TLS on, who may still connect without it: loopback clients, any, none",
+  }),
   allowUnauthenticated: boolean({
     env: "OTTOSCALER_ALLOW_UNAUTHENTICATED",
     default: "false",

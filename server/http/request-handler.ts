@@ -1,6 +1,5 @@
 import type http from "node:http";
 import type http2 from "node:http2";
-import { TLSSocket } from "node:tls";
 import { Code, ConnectError, createConnectRouter, createContextValues } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import {
@@ -56,9 +55,10 @@ export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Res
 
 /** The connection as the authentication interceptor needs it. */
 function peerOf(req: Request): Peer {
-  const socket = req.socket;
+  // On HTTP/2 this is a proxy of the connection's socket: read its properties, not its class.
+  const socket = req.socket as typeof req.socket & { encrypted?: boolean };
   return {
     address: `${socket.remoteAddress ?? ""}:${socket.remotePort ?? ""}`,
-    tls: socket instanceof TLSSocket,
+    tls: socket.encrypted === true,
   };
 }

@@ -92,6 +92,11 @@ export const messages = {
     en: "🔑 could not reload the tokens file; the tokens in use stay",
     ko: "🔑 토큰 파일을 다시 읽지 못했습니다; 기존 토큰을 계속 씁니다",
   },
+  tlsLoaded: { en: "🔐 TLS certificate in use", ko: "🔐 TLS 인증서를 사용합니다" },
+  tlsReloadFailed: {
+    en: "🔐 could not load the new TLS certificate; the one in use stays",
+    ko: "🔐 새 TLS 인증서를 불러오지 못했습니다; 기존 인증서를 계속 씁니다",
+  },
   configInvalid: { en: "⚠️ invalid configuration", ko: "⚠️ 설정이 올바르지 않습니다" },
 } satisfies Record<string, { en: string; ko: string }>;
 

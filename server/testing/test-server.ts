@@ -18,6 +18,7 @@ export interface TestServer extends AsyncDisposable {
   app: App;
   server: RunningServer;
   url: string;
+  /** Clients over cleartext, or over TLS (the server's secureUrl) when credentials name a CA. */
   clients(
     protocol: Protocol,
     credentials?: TransportCredentials,
@@ -47,7 +48,8 @@ export async function startTestServer(
     server,
     url: server.url,
     clients(protocol, credentials = {}) {
-      const transport = createTransport(protocol, server.url, credentials);
+      const url = credentials.ca !== undefined ? (server.secureUrl ?? "") : server.url;
+      const transport = createTransport(protocol, url, credentials);
       return {
         ottoscaler: createClient(OttoscalerService, transport),
         logs: createClient(LogStreamingService, transport),
