@@ -8,6 +8,10 @@ const globalOptionsHelp = `Global options:
   --server URL         Ottoscaler server (default: $OTTOSCALER_SERVER or http://localhost:9090)
   --protocol PROTOCOL  grpc (HTTP/2), grpc-web or connect (JSON over HTTP/1.1; the default)
   --json               print the API's messages as JSON, one per line
+  --token TOKEN        bearer token for servers with authentication (default: $OTTOSCALER_TOKEN)
+  --ca FILE            PEM CA to trust for an https:// server (default: $OTTOSCALER_CA, else the system's)
+  --cert FILE          PEM client certificate, for servers in mtls mode (with --key)
+  --key FILE           PEM private key of --cert
   -h, --help           show help`;
 
 const overview = `ottoctl: command-line client for Ottoscaler
