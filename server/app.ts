@@ -1,4 +1,6 @@
+import path from "node:path";
 import type { ApiDeps } from "./api/api-deps.ts";
+import { AuditLog } from "./audit/audit-log.ts";
 import type { Authenticator } from "./auth/authenticator.ts";
 import { createAuthenticator } from "./auth/create-authenticator.ts";
 import type { Config } from "./config/config.ts";
@@ -35,6 +37,7 @@ export interface App extends ApiDeps {
   forwarding: Forwarding;
   engine: PipelineEngine;
   tasks: TaskManager;
+  audit: AuditLog;
   /**
    * Aborts when the server begins to shut down. Streams need not watch it:
    * shutdown ends every pipeline, worker and watch, and so every stream,
@@ -98,6 +101,10 @@ export function createApp(
   const logger =
     parts.logger ?? createLogger({ level: config.logLevel, language: config.logLanguage });
   const auth = parts.auth ?? createAuthenticator(config, logger);
+  const audit = new AuditLog(path.join(config.dataDir, "audit"), {
+    retentionDays: config.auditRetentionDays,
+    logger,
+  });
   const executor = parts.executor ?? createExecutor(config, logger);
   const slots = new WorkerSlots(config.maxWorkers);
   const registry = new WorkerRegistry();
@@ -151,6 +158,7 @@ export function createApp(
     config,
     logger,
     auth,
+    audit,
     executor,
     slots,
     registry,
@@ -161,6 +169,7 @@ export function createApp(
     tasks,
     stopping: stopping.signal,
     async open() {
+      await audit.open();
       await store.load();
       await finishInterruptedPipelines(store, logger);
       logger.info("storeLoaded", { dataDir: config.dataDir, builds: store.list().length });
@@ -168,7 +177,10 @@ export function createApp(
       await forwarding.start();
       await applyRetention(store, retention, logger, delivered);
       retentionTimer = setInterval(
-        () => void applyRetention(store, retention, logger, delivered),
+        () =>
+          void applyRetention(store, retention, logger, delivered).then(() =>
+            audit.applyRetention(),
+          ),
         config.logRetentionIntervalSeconds * 1000,
       );
       retentionTimer.unref();
@@ -196,6 +208,7 @@ export function createApp(
         await forwarding.stop();
         registry.close();
         auth.close();
+        await audit.close();
       })();
       return shutdown;
     },

@@ -1,4 +1,5 @@
 import type { LogForwardingStatusResponse } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
+import type { AuditTrail } from "../audit/audit-record.ts";
 import type { Authenticator } from "../auth/authenticator.ts";
 import type { Config } from "../config/config.ts";
 import type { PipelineEngine } from "../engine/pipeline-engine.ts";
@@ -13,6 +14,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Who is calling and whether they may (the mode OTTOSCALER_AUTH names). */
   auth: Authenticator;
+  /** Where mutating and refused calls are recorded. */
+  audit: AuditTrail;
   engine: Pick<PipelineEngine, "start" | "view" | "cancel" | "list">;
   tasks: Pick<TaskManager, "scaleUp" | "scaleDown">;
   registry: Pick<WorkerRegistry, "list" | "changes">;

@@ -29,8 +29,9 @@ export function createAuthInterceptor(auth: Authenticator, logger: Logger): Inte
         peer,
       });
       user = identity.user;
-      await auth.authorize(identity, rule, method);
+      // Known before it is authorized, so a refusal is recorded with its user.
       req.contextValues.set(identityKey, identity);
+      await auth.authorize(identity, rule, method);
     } catch (error) {
       if (isErrorKind(error, "unauthenticated") || isErrorKind(error, "permission-denied")) {
         logger.warn("accessDenied", {

@@ -46,6 +46,12 @@ export const accessRules: Readonly<Record<string, AccessRule | "open">> = {
   "ottoscaler.v1.LogStreamingService/StreamWorkerLogs": read("get", "buildlogs"),
   "ottoscaler.v1.LogStreamingService/StreamBuildLogs": read("get", "buildlogs"),
   "ottoscaler.v1.LogStreamingService/GetLogForwardingStatus": read("get", "forwarding"),
+  "ottoscaler.v1.AuditService/ListAuditEvents": {
+    role: "admin",
+    verb: "list",
+    resource: "auditevents",
+    mutating: false,
+  },
   // Probes and load balancers ask without credentials, like /healthz.
   "grpc.health.v1.Health/Check": "open",
   "grpc.health.v1.Health/Watch": "open",

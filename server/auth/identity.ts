@@ -25,5 +25,5 @@ export const anonymous: Identity = { user: "anonymous", groups: [], role: "admin
 /** Set by the HTTP edge for every request. */
 export const peerKey = createContextKey<Peer>({ address: "", tls: false });
 
-/** Set by the authentication interceptor once it knows the caller. */
-export const identityKey = createContextKey<Identity>(anonymous);
+/** Set by the authentication interceptor once it knows the caller; unset while it does not. */
+export const identityKey = createContextKey<Identity | undefined>(undefined);

@@ -40,6 +40,12 @@ export const settings = {
     default: "loopback",
     description: "With TLS on, who may still connect without it: loopback clients, any, none",
   }),
+  auditRetentionDays: integer({
+    env: "OTTOSCALER_AUDIT_RETENTION_DAYS",
+    default: "90",
+    min: 1,
+    description: "Days of audit files kept (OTTOSCALER_DATA_DIR/audit, one file a day)",
+  }),
   allowUnauthenticated: boolean({
     env: "OTTOSCALER_ALLOW_UNAUTHENTICATED",
     default: "false",

@@ -9,6 +9,7 @@ import {
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import type { ApiDeps } from "../api/api-deps.ts";
+import { createAuditInterceptor } from "../api/audit-interceptor.ts";
 import { createAuthInterceptor } from "../api/auth-interceptor.ts";
 import { createErrorInterceptor } from "../api/error-interceptor.ts";
 import { routes } from "../api/routes.ts";
@@ -22,8 +23,10 @@ type Response = http.ServerResponse | http2.Http2ServerResponse;
 /** Serves the API's RPCs on either HTTP version; other paths get `fallback`. */
 export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Response) => void) {
   const router = createConnectRouter({
-    // Errors outermost, so denials too leave as ConnectErrors; callers are known before bodies are judged.
+    // The audit sees the final code; errors leave as ConnectErrors (denials too); callers are
+    // known before bodies are judged.
     interceptors: [
+      createAuditInterceptor(app.audit),
       createErrorInterceptor(app.logger),
       createAuthInterceptor(app.auth, app.logger),
       rejectMarkedBodies,

@@ -97,6 +97,11 @@ export const messages = {
     en: "🔐 could not load the new TLS certificate; the one in use stays",
     ko: "🔐 새 TLS 인증서를 불러오지 못했습니다; 기존 인증서를 계속 씁니다",
   },
+  audit: { en: "📝 audit", ko: "📝 감사 기록" },
+  auditWriteFailed: {
+    en: "📝 could not write the audit file",
+    ko: "📝 감사 파일에 쓰지 못했습니다",
+  },
   configInvalid: { en: "⚠️ invalid configuration", ko: "⚠️ 설정이 올바르지 않습니다" },
 } satisfies Record<string, { en: string; ko: string }>;
 

@@ -10,6 +10,7 @@ const definitions = protoLoader.loadSync(
     "ottoscaler/v1/ottoscaler.proto",
     "ottoscaler/v1/log_streaming.proto",
     "grpc/health/v1/health.proto",
+    "ottoscaler/v1/audit.proto",
   ],
   { includeDirs: [protoRoot], enums: String, defaults: true, longs: String },
 );

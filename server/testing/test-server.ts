@@ -1,4 +1,5 @@
 import { type Client, createClient } from "@connectrpc/connect";
+import { AuditService } from "../../gen/ottoscaler/v1/audit_pb.js";
 import { LogStreamingService } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
 import { OttoscalerService } from "../../gen/ottoscaler/v1/ottoscaler_pb.js";
 import { type App, createApp } from "../app.ts";
@@ -25,6 +26,7 @@ export interface TestServer extends AsyncDisposable {
   ): {
     ottoscaler: Client<typeof OttoscalerService>;
     logs: Client<typeof LogStreamingService>;
+    audit: Client<typeof AuditService>;
   };
 }
 
@@ -53,6 +55,7 @@ export async function startTestServer(
       return {
         ottoscaler: createClient(OttoscalerService, transport),
         logs: createClient(LogStreamingService, transport),
+        audit: createClient(AuditService, transport),
       };
     },
     async [Symbol.asyncDispose]() {
