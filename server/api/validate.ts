@@ -18,8 +18,10 @@ import type { Config } from "../config/config.ts";
 import { findCycle } from "../engine/dag.ts";
 import type { PipelineSpec, StageSpec } from "../engine/pipeline-spec.ts";
 import type { WorkerResources } from "../executor/executor.ts";
+import { parseQuantity } from "../util/quantity.ts";
 import type { TaskSpec } from "../workers/task-manager.ts";
 import { FieldViolations } from "./field-violations.ts";
+import { imageAllowed, parseImageReference } from "./image-reference.ts";
 
 /**
  * Every request is checked here, and only here, before it reaches the
@@ -33,20 +35,21 @@ export type Limits = Pick<
   | "maxBackoffMs"
   | "defaultStageTimeoutSeconds"
   | "defaultImage"
+  | "allowedImages"
+  | "maxWorkerCpu"
+  | "maxWorkerMemory"
 >;
 
 const idPattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const envKeyPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const maxIdLength = { pipeline: 40, stage: 30, task: 40 } as const;
 const maxTimeoutSeconds = 7 * 24 * 3600;
-// Kubernetes' own quantity syntax, e.g. "500m", "1.5", "256Mi", "1e3".
-const quantityPattern =
-  /^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+)?$/;
-
+/** Requests and limits: Kubernetes quantities, each within the operator's maximum. */
 function checkResources(
   v: FieldViolations,
   field: string,
   resources: ResourcesMessage | undefined,
+  limits: Limits,
 ): WorkerResources {
   const out: WorkerResources = {
     cpuRequest: resources?.cpuRequest ?? "",
@@ -54,12 +57,38 @@ function checkResources(
     memoryRequest: resources?.memoryRequest ?? "",
     memoryLimit: resources?.memoryLimit ?? "",
   };
+  const bounds = {
+    cpu: { max: limits.maxWorkerCpu, setting: "OTTOSCALER_MAX_WORKER_CPU" },
+    memory: { max: limits.maxWorkerMemory, setting: "OTTOSCALER_MAX_WORKER_MEMORY" },
+  };
   for (const [key, value] of Object.entries(out)) {
-    if (value !== "" && !quantityPattern.test(value)) {
+    if (value === "") continue;
+    const amount = parseQuantity(value);
+    const bound = key.startsWith("cpu") ? bounds.cpu : bounds.memory;
+    if (amount === undefined) {
       v.add(`${field}.${key}`, `"${value}" is not a Kubernetes quantity (e.g. "500m", "256Mi")`);
+    } else if (amount > (parseQuantity(bound.max) ?? Number.POSITIVE_INFINITY)) {
+      v.add(
+        `${field}.${key}`,
+        `"${value}" is over the maximum of "${bound.max}" (${bound.setting})`,
+      );
     }
   }
   return out;
+}
+
+/** An image reference Docker would read, from a registry the operator allows. */
+function checkImage(v: FieldViolations, field: string, image: string, limits: Limits): void {
+  if (image === "") return;
+  const parsed = parseImageReference(image);
+  if (typeof parsed === "string") {
+    v.add(field, `${JSON.stringify(image)} ${parsed}`);
+  } else if (!imageAllowed(parsed.repository, limits.allowedImages)) {
+    v.add(
+      field,
+      `"${image}" (${parsed.repository}) is not allowed here (OTTOSCALER_ALLOWED_IMAGES: ${limits.allowedImages.join(", ")})`,
+    );
+  }
 }
 
 function checkId(v: FieldViolations, field: string, value: string, maxLength: number): void {
@@ -145,6 +174,7 @@ function validateStage(
   checkId(v, `${field}.id`, stage.id, maxIdLength.stage);
   checkCommand(v, `${field}.command`, stage.command);
   checkEnv(v, `${field}.env`, stage.env);
+  checkImage(v, `${field}.image`, stage.image, limits);
   const workers = stage.workers ?? 1;
   checkWorkerCount(v, `${field}.workers`, workers, limits, "per stage");
   const deps = new Set<string>();
@@ -192,7 +222,7 @@ function validateStage(
     workers,
     retry: { maxAttempts, initialBackoffMs, maxBackoffMs },
     timeoutMs: (stage.timeoutSeconds || limits.defaultStageTimeoutSeconds) * 1000,
-    resources: checkResources(v, `${field}.resources`, stage.resources),
+    resources: checkResources(v, `${field}.resources`, stage.resources, limits),
   };
 }
 
@@ -202,7 +232,8 @@ export function validateScaleUp(req: ScaleRequest, limits: Limits): TaskSpec & {
   checkWorkerCount(v, "workerCount", req.workerCount, limits, "per ScaleUp");
   checkCommand(v, "command", req.command);
   checkEnv(v, "env", req.env);
-  const resources = checkResources(v, "resources", req.resources);
+  checkImage(v, "image", req.image, limits);
+  const resources = checkResources(v, "resources", req.resources, limits);
   v.throwIfAny();
   return {
     taskId: req.taskId,

@@ -1,6 +1,6 @@
 import os from "node:os";
 import path from "node:path";
-import { boolean, directory, httpUrl, integer, list, oneOf, text } from "./setting.ts";
+import { boolean, directory, httpUrl, integer, list, oneOf, quantity, text } from "./setting.ts";
 
 /**
  * Everything the server can be told through its environment, one declaration a setting: the
@@ -93,6 +93,22 @@ export const settings = {
     env: "OTTOSCALER_WORKER_MEMORY_LIMIT",
     default: "512Mi",
     description: "Worker container memory limit",
+  }),
+  maxWorkerCpu: quantity({
+    env: "OTTOSCALER_MAX_WORKER_CPU",
+    default: "8",
+    description: "Most CPU a worker may request or be limited to (resources.cpu*)",
+  }),
+  maxWorkerMemory: quantity({
+    env: "OTTOSCALER_MAX_WORKER_MEMORY",
+    default: "16Gi",
+    description: "Most memory a worker may request or be limited to (resources.memory*)",
+  }),
+  allowedImages: list({
+    env: "OTTOSCALER_ALLOWED_IMAGES",
+    default: "",
+    description:
+      "Images workers may run: repositories or prefixes/* (e.g. docker.io/library/*); empty: any",
   }),
   workerRunAsUser: integer({
     env: "OTTOSCALER_WORKER_RUN_AS_USER",
