@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { ApiDeps } from "./api/api-deps.ts";
+import { CallerLimits } from "./api/caller-limits.ts";
 import { AuditLog } from "./audit/audit-log.ts";
 import type { Authenticator } from "./auth/authenticator.ts";
 import { createAuthenticator } from "./auth/create-authenticator.ts";
@@ -101,6 +102,7 @@ export function createApp(
   const logger =
     parts.logger ?? createLogger({ level: config.logLevel, language: config.logLanguage });
   const auth = parts.auth ?? createAuthenticator(config, logger);
+  const limits = new CallerLimits(config);
   const audit = new AuditLog(path.join(config.dataDir, "audit"), {
     retentionDays: config.auditRetentionDays,
     logger,
@@ -159,6 +161,7 @@ export function createApp(
     logger,
     auth,
     audit,
+    limits,
     executor,
     slots,
     registry,

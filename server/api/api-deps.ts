@@ -7,6 +7,7 @@ import type { LogReader } from "../logs/log-reads.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { TaskManager } from "../workers/task-manager.ts";
 import type { WorkerRegistry } from "../workers/worker-registry.ts";
+import type { CallerLimits } from "./caller-limits.ts";
 
 /** What the API serves from; the composition root (app.ts) provides it. */
 export interface ApiDeps {
@@ -16,6 +17,8 @@ export interface ApiDeps {
   auth: Authenticator;
   /** Where mutating and refused calls are recorded. */
   audit: AuditTrail;
+  /** Rate limits and stream caps per caller. */
+  limits: CallerLimits;
   engine: Pick<PipelineEngine, "start" | "view" | "cancel" | "list">;
   tasks: Pick<TaskManager, "scaleUp" | "scaleDown">;
   registry: Pick<WorkerRegistry, "list" | "changes">;

@@ -40,6 +40,25 @@ export const settings = {
     default: "loopback",
     description: "With TLS on, who may still connect without it: loopback clients, any, none",
   }),
+  rateLimitPerMinute: integer({
+    env: "OTTOSCALER_RATE_LIMIT_PER_MINUTE",
+    default: "600",
+    min: 0,
+    description:
+      "Mutating calls a minute per caller, with authentication on (ResourceExhausted past it)",
+  }),
+  rateLimitBurst: integer({
+    env: "OTTOSCALER_RATE_LIMIT_BURST",
+    default: "100",
+    min: 1,
+    description: "Mutating calls a caller may make at once before the rate limit applies",
+  }),
+  maxStreamsPerCaller: integer({
+    env: "OTTOSCALER_MAX_STREAMS_PER_CALLER",
+    default: "200",
+    min: 1,
+    description: "Streams one caller may have open at once, with authentication on",
+  }),
   auditRetentionDays: integer({
     env: "OTTOSCALER_AUDIT_RETENTION_DAYS",
     default: "90",

@@ -29,6 +29,7 @@ export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Res
       createAuditInterceptor(app.audit),
       createErrorInterceptor(app.logger),
       createAuthInterceptor(app.auth, app.logger),
+      app.limits.interceptor(),
       rejectMarkedBodies,
     ],
     readMaxBytes: app.config.maxRequestBytes,
