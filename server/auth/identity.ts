@@ -16,8 +16,8 @@ export interface Peer {
   /** "address:port" of the client. */
   address: string;
   tls: boolean;
-  /** The client certificate's subject, when one was presented and verified. */
-  certificate?: { commonName: string; organizations: readonly string[] };
+  /** The client certificate, when one was presented (mtls mode asks for one). */
+  certificate?: ClientCertificate;
 }
 
 export const anonymous: Identity = { user: "anonymous", groups: [], role: "admin", via: "none" };
@@ -27,3 +27,13 @@ export const peerKey = createContextKey<Peer>({ address: "", tls: false });
 
 /** Set by the authentication interceptor once it knows the caller; unset while it does not. */
 export const identityKey = createContextKey<Identity | undefined>(undefined);
+
+/** A client certificate as the TLS handshake left it. */
+export interface ClientCertificate {
+  /** Whether it chains to the configured client CA (and is within its dates). */
+  trusted: boolean;
+  /** Why it is not trusted, as OpenSSL says. */
+  error?: string;
+  commonName: string;
+  organizations: readonly string[];
+}

@@ -14,9 +14,9 @@ export const settings = {
   }),
   auth: oneOf({
     env: "OTTOSCALER_AUTH",
-    choices: ["none", "tokens"],
+    choices: ["none", "tokens", "mtls"],
     default: "none",
-    description: "How callers are authenticated: none (loopback only), tokens",
+    description: "How callers are authenticated: none (loopback only), tokens, mtls",
   }),
   tokensFile: text({
     env: "OTTOSCALER_TOKENS_FILE",
@@ -33,6 +33,12 @@ export const settings = {
     env: "OTTOSCALER_TLS_KEY_FILE",
     default: "",
     description: "PEM private key of OTTOSCALER_TLS_CERT_FILE",
+  }),
+  tlsClientCaFile: text({
+    env: "OTTOSCALER_TLS_CLIENT_CA_FILE",
+    default: "",
+    description:
+      "With OTTOSCALER_AUTH=mtls: PEM CA(s) client certificates must chain to (reloaded)",
   }),
   cleartext: oneOf({
     env: "OTTOSCALER_CLEARTEXT",

@@ -1,5 +1,6 @@
 import type http from "node:http";
 import type http2 from "node:http2";
+import type { TLSSocket } from "node:tls";
 import { Code, ConnectError, createConnectRouter, createContextValues } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import {
@@ -39,13 +40,14 @@ export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Res
   const paths = new Map<string, UniversalHandler>(
     router.handlers.map((h) => [h.requestPath, checkBinaryBodies(h, app.config.maxRequestBytes)]),
   );
+  const mtls = app.config.auth === "mtls";
   return (req: Request, res: Response): void => {
     const handler = paths.get(req.url?.split("?", 1)[0] ?? "");
     if (handler === undefined) {
       fallback(req, res);
       return;
     }
-    const contextValues = createContextValues().set(peerKey, peerOf(req));
+    const contextValues = createContextValues().set(peerKey, peerOf(req, mtls));
     handler(universalRequestFromNodeRequest(req, res, undefined, contextValues))
       .then((uRes) => universalResponseToNodeResponse(uRes, res))
       .catch((error: unknown) => {
@@ -58,11 +60,24 @@ export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Res
 }
 
 /** The connection as the authentication interceptor needs it. */
-function peerOf(req: Request): Peer {
+function peerOf(req: Request, withCertificate: boolean): Peer {
   // On HTTP/2 this is a proxy of the connection's socket: read its properties, not its class.
-  const socket = req.socket as typeof req.socket & { encrypted?: boolean };
-  return {
+  const socket = req.socket as typeof req.socket & Partial<TLSSocket>;
+  const peer: Peer = {
     address: `${socket.remoteAddress ?? ""}:${socket.remotePort ?? ""}`,
     tls: socket.encrypted === true,
   };
+  if (!withCertificate || socket.encrypted !== true) return peer;
+  const cert = socket.getPeerCertificate?.();
+  if (cert === undefined || Object.keys(cert).length === 0) return peer;
+  const list = (value: string | string[] | undefined) =>
+    value === undefined ? [] : Array.isArray(value) ? value : [value];
+  const error = socket.authorizationError;
+  peer.certificate = {
+    trusted: socket.authorized === true,
+    ...(error !== undefined && { error: String(error) }),
+    commonName: list(cert.subject?.CN)[0] ?? "",
+    organizations: list(cert.subject?.O),
+  };
+  return peer;
 }

@@ -65,7 +65,11 @@ export async function startServer(app: ApiDeps): Promise<RunningServer> {
     config.tlsCertFile === ""
       ? undefined
       : new TlsCertificate(
-          { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile },
+          {
+            certFile: config.tlsCertFile,
+            keyFile: config.tlsKeyFile,
+            ...(config.auth === "mtls" && { clientCaFile: config.tlsClientCaFile }),
+          },
           app.logger,
           (options) => secure?.setSecureContext(options),
         );
@@ -73,7 +77,15 @@ export async function startServer(app: ApiDeps): Promise<RunningServer> {
   const secure =
     certificate &&
     tls.createServer(
-      { ...certificate.options(), ALPNProtocols: ["h2", "http/1.1"], handshakeTimeout: 10_000 },
+      {
+        ...certificate.options(),
+        ALPNProtocols: ["h2", "http/1.1"],
+        handshakeTimeout: 10_000,
+        // mtls: ask for a certificate but let the handshake finish without one or with a bad
+        // one, so the caller gets Unauthenticated saying why rather than a TLS alert.
+        requestCert: config.auth === "mtls",
+        rejectUnauthorized: false,
+      },
       (socket) => (socket.alpnProtocol === "h2" ? h2 : h1).emit("connection", socket),
     );
   const cleartextAllowed = (socket: net.Socket) =>
