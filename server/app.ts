@@ -4,6 +4,7 @@ import { CallerLimits } from "./api/caller-limits.ts";
 import { AuditLog } from "./audit/audit-log.ts";
 import type { Authenticator } from "./auth/authenticator.ts";
 import { createAuthenticator } from "./auth/create-authenticator.ts";
+import { kubernetesAuthenticator } from "./auth/kubernetes-authenticator.ts";
 import type { Config } from "./config/config.ts";
 import { PipelineEngine } from "./engine/pipeline-engine.ts";
 import type { Executor } from "./executor/executor.ts";
@@ -12,6 +13,7 @@ import {
   type KubernetesExecutorOptions,
 } from "./executor/kubernetes/kubernetes-executor.ts";
 import { LocalExecutor } from "./executor/local/local-executor.ts";
+import { createAccessReviews } from "./k8s/access-reviews.ts";
 import { createClients, loadKubeConfig, resolveNamespace, runningInCluster } from "./k8s/client.ts";
 import { BuildRecorder } from "./logs/build-recorder.ts";
 import { FollowerCache } from "./logs/follower-cache.ts";
@@ -101,7 +103,14 @@ export function createApp(
 ): App {
   const logger =
     parts.logger ?? createLogger({ level: config.logLevel, language: config.logLanguage });
-  const auth = parts.auth ?? createAuthenticator(config, logger);
+  const auth =
+    parts.auth ??
+    createAuthenticator(config, logger, () =>
+      kubernetesAuthenticator(createAccessReviews(loadKubeConfig()), {
+        namespace: resolveNamespace(config.namespace),
+        cacheMs: config.authCacheSeconds * 1000,
+      }),
+    );
   const limits = new CallerLimits(config);
   const audit = new AuditLog(path.join(config.dataDir, "audit"), {
     retentionDays: config.auditRetentionDays,

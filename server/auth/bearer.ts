@@ -19,3 +19,15 @@ export function bearerToken(header: string | null): string | undefined {
   }
   return token;
 }
+
+/** The bearer token, or Unauthenticated saying how to send one (`hint`: which token). */
+export function requireBearerToken(header: string | null, hint: string): string {
+  const token = bearerToken(header);
+  if (token === undefined) {
+    throw new OttoscalerError(
+      "unauthenticated",
+      `no credentials: send authorization: Bearer <token> (${hint})`,
+    );
+  }
+  return token;
+}

@@ -7,12 +7,16 @@ import { tokenAuthenticator } from "./token-authenticator.ts";
 /** The authentication mode the settings ask for. */
 export function createAuthenticator(
   config: {
-    auth: "none" | "tokens" | "mtls";
+    auth: "none" | "tokens" | "mtls" | "kubernetes";
     tokensFile: string;
     tlsCertFile: string;
     tlsClientCaFile: string;
   },
   logger: Logger,
+  /** kubernetes mode's reviews (app.ts makes them: auth does not reach the cluster itself). */
+  kubernetes: () => Authenticator = () => {
+    throw new ConfigError("OTTOSCALER_AUTH=kubernetes: no Kubernetes client");
+  },
 ): Authenticator {
   switch (config.auth) {
     case "none":
@@ -30,5 +34,7 @@ export function createAuthenticator(
         throw new ConfigError("OTTOSCALER_TLS_CLIENT_CA_FILE: required with OTTOSCALER_AUTH=mtls");
       }
       return mtlsAuthenticator;
+    case "kubernetes":
+      return kubernetes();
   }
 }

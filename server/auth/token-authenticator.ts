@@ -1,8 +1,7 @@
-import { OttoscalerError } from "../domain/errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Authenticator } from "./authenticator.ts";
 import { authorizeByRole } from "./authenticator.ts";
-import { bearerToken } from "./bearer.ts";
+import { requireBearerToken } from "./bearer.ts";
 import { TokenStore } from "./token-store.ts";
 
 /** `tokens` mode: a bearer token from the tokens file, authorized by its role. */
@@ -15,13 +14,7 @@ export function tokenAuthenticator(
     mode: "tokens",
     store,
     async authenticate({ authorization }) {
-      const token = bearerToken(authorization);
-      if (token === undefined) {
-        throw new OttoscalerError(
-          "unauthenticated",
-          "no credentials: send authorization: Bearer <token> (ottoctl --token or $OTTOSCALER_TOKEN)",
-        );
-      }
+      const token = requireBearerToken(authorization, "ottoctl --token or $OTTOSCALER_TOKEN");
       const entry = store.verify(token);
       return { user: entry.name, groups: [], role: entry.role, via: "tokens" };
     },

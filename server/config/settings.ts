@@ -14,9 +14,16 @@ export const settings = {
   }),
   auth: oneOf({
     env: "OTTOSCALER_AUTH",
-    choices: ["none", "tokens", "mtls"],
+    choices: ["none", "tokens", "mtls", "kubernetes"],
     default: "none",
-    description: "How callers are authenticated: none (loopback only), tokens, mtls",
+    description: "How callers are authenticated: none (loopback only), tokens, mtls, kubernetes",
+  }),
+  authCacheSeconds: integer({
+    env: "OTTOSCALER_AUTH_CACHE_SECONDS",
+    default: "10",
+    min: 0,
+    max: 300,
+    description: "kubernetes mode: how long token and access reviews are cached (revocation delay)",
   }),
   tokensFile: text({
     env: "OTTOSCALER_TOKENS_FILE",
