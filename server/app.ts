@@ -73,6 +73,7 @@ export function kubernetesExecutorOptions(config: Config): KubernetesExecutorOpt
     },
     imagePullPolicy: config.imagePullPolicy,
     runAsUser: config.workerRunAsUser,
+    serviceAccount: config.workerServiceAccount,
     stopGraceMs: config.stopGraceMs,
     pendingGraceMs: config.pendingGraceSeconds * 1000,
     maxLineBytes: config.logMaxLineBytes,

@@ -148,6 +148,12 @@ export const settings = {
     min: 1,
     description: "Non-root user id worker containers run as",
   }),
+  workerServiceAccount: text({
+    env: "OTTOSCALER_WORKER_SERVICE_ACCOUNT",
+    default: "",
+    description:
+      "ServiceAccount worker pods run as (no token mounted); empty: the namespace's default",
+  }),
   imagePullPolicy: oneOf({
     env: "OTTOSCALER_IMAGE_PULL_POLICY",
     choices: ["IfNotPresent", "Always", "Never"],

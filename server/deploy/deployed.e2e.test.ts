@@ -235,6 +235,7 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
     // The controller authenticates its callers: these tests call as a ServiceAccount bound to
     // the admin Role of rbac/callers.yaml, and ottoctl gets its token as users give it.
     caller = await serviceAccountToken(namespace, "e2e-admin");
+    await kubectl("delete", "rolebinding", "e2e-admin", "-n", namespace, "--ignore-not-found");
     await bindRole(namespace, "e2e-admin", "ottoscaler-admin", "e2e-admin");
     process.env.OTTOSCALER_TOKEN = caller;
   });

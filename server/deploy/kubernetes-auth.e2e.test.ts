@@ -31,6 +31,7 @@ describe("the deployed controller authenticates with the cluster (OTTOSCALER_AUT
   const code = (c: Code) => (e: unknown) => e instanceof ConnectError && e.code === c;
 
   before(async () => {
+    await kubectl("delete", "rolebinding,role", "e2e-runs", "-n", namespace, "--ignore-not-found");
     pf = await PortForward.start(namespace, (await controllerPod()).name);
     // One account may create pipelineruns (a Role of its own, bound by a RoleBinding); one may not.
     runner = await serviceAccountToken(namespace, "e2e-runner");

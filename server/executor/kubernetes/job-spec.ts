@@ -11,6 +11,8 @@ export interface JobSpecOptions {
   imagePullPolicy: "IfNotPresent" | "Always" | "Never";
   runAsUser: number;
   terminationGraceSeconds: number;
+  /** The workers' own ServiceAccount (no permissions, no token mounted); empty: the namespace's default. */
+  serviceAccount?: string;
 }
 
 export const workerContainer = "worker";
@@ -70,6 +72,8 @@ export function createJobSpec(spec: WorkerSpec, options: JobSpecOptions): V1Job 
         metadata: { labels: objectLabels, annotations: objectAnnotations },
         spec: {
           restartPolicy: "Never",
+          ...(options.serviceAccount && { serviceAccountName: options.serviceAccount }),
+          // Workers talk to no API server: no token in the pod, whichever account it runs as.
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           hostNetwork: false,
