@@ -262,12 +262,20 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
     assert.equal(pod.spec.serviceAccountName, "ottoscaler");
     assert.equal(container?.securityContext?.readOnlyRootFilesystem, true);
     assert.equal(container?.securityContext?.allowPrivilegeEscalation, false);
-    // Executor and worker namespace are left for the controller to find out by itself.
+    // Executor and worker namespace are left for the controller to find out by itself; it
+    // listens beyond loopback with authentication on (issue 12).
     assert.deepEqual(container?.env?.map((e) => e.name).sort(), [
+      "OTTOSCALER_ALLOWED_HOSTS",
+      "OTTOSCALER_AUTH",
+      "OTTOSCALER_AUTH_CACHE_SECONDS",
       "OTTOSCALER_DATA_DIR",
+      "OTTOSCALER_HOST",
       "OTTOSCALER_LOG_RETENTION_BYTES",
       "OTTOSCALER_PORT",
+      "OTTOSCALER_WORKER_SERVICE_ACCOUNT",
     ]);
+    const value = (name: string) => container?.env?.find((e) => e.name === name)?.value;
+    assert.equal(value("OTTOSCALER_AUTH"), "kubernetes");
     assert.equal(
       container?.env?.find((e) => e.name === "OTTOSCALER_DATA_DIR")?.value,
       "/var/lib/ottoscaler",
