@@ -89,6 +89,7 @@ export function createExecutor(config: Config, logger: Logger): Executor {
       workspaceRoot: config.workspaceRoot,
       stopGraceMs: config.stopGraceMs,
       maxLineBytes: config.logMaxLineBytes,
+      secretsDir: config.localSecretsDir,
     });
   }
   return new KubernetesExecutor(

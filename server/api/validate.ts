@@ -12,12 +12,13 @@ import type {
 import type {
   WorkerResources as ResourcesMessage,
   ScaleRequest,
+  SecretEnvVar,
   WorkerStatusRequest,
 } from "../../gen/ottoscaler/v1/worker_pb.js";
 import type { Config } from "../config/config.ts";
 import { findCycle } from "../engine/dag.ts";
 import type { PipelineSpec, StageSpec } from "../engine/pipeline-spec.ts";
-import type { WorkerResources } from "../executor/executor.ts";
+import type { SecretEnv, WorkerResources } from "../executor/executor.ts";
 import { parseQuantity } from "../util/quantity.ts";
 import type { TaskSpec } from "../workers/task-manager.ts";
 import { FieldViolations } from "./field-violations.ts";
@@ -116,6 +117,46 @@ function checkEnv(v: FieldViolations, field: string, env: Record<string, string>
     else if (key.startsWith("OTTOSCALER_"))
       v.add(`${field}["${key}"]`, "OTTOSCALER_ variables are set by Ottoscaler");
   }
+}
+
+// A Secret's name (a DNS subdomain) and a key of its data.
+const secretNamePattern = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+const secretKeyPattern = /^[-._a-zA-Z0-9]{1,253}$/;
+// How Kubernetes names the token Secrets it makes for ServiceAccounts ("default-token-x7k2p").
+// The controller may not read Secrets, so it cannot ask their type: their names give them away.
+const serviceAccountTokenName = /-token-[a-z0-9]{5}$|^ottoscaler(-worker)?-token/;
+
+/** Secret references: names, keys, no clash with plain env, no ServiceAccount tokens. */
+function checkSecretEnv(
+  v: FieldViolations,
+  field: string,
+  refs: readonly SecretEnvVar[],
+  env: Record<string, string>,
+): SecretEnv[] {
+  const seen = new Set<string>();
+  return refs.map((ref, i) => {
+    const at = `${field}[${i}]`;
+    const secretName = ref.secretKeyRef?.name ?? "";
+    const key = ref.secretKeyRef?.key ?? "";
+    if (!envKeyPattern.test(ref.name))
+      v.add(`${at}.name`, "is not a valid environment variable name");
+    else if (ref.name.startsWith("OTTOSCALER_"))
+      v.add(`${at}.name`, "OTTOSCALER_ variables are set by Ottoscaler");
+    else if (ref.name in env || seen.has(ref.name))
+      v.add(`${at}.name`, `"${ref.name}" is set twice`);
+    seen.add(ref.name);
+    if (!secretNamePattern.test(secretName)) {
+      v.add(`${at}.secretKeyRef.name`, `"${secretName}" is not a Secret name`);
+    } else if (serviceAccountTokenName.test(secretName)) {
+      v.add(
+        `${at}.secretKeyRef.name`,
+        `"${secretName}" is a ServiceAccount token Secret; those are refused`,
+      );
+    }
+    if (!secretKeyPattern.test(key))
+      v.add(`${at}.secretKeyRef.key`, `"${key}" is not a key of a Secret`);
+    return { name: ref.name, secretName, key };
+  });
 }
 
 function checkWorkerCount(
@@ -223,6 +264,9 @@ function validateStage(
     retry: { maxAttempts, initialBackoffMs, maxBackoffMs },
     timeoutMs: (stage.timeoutSeconds || limits.defaultStageTimeoutSeconds) * 1000,
     resources: checkResources(v, `${field}.resources`, stage.resources, limits),
+    ...(stage.secretEnv.length > 0 && {
+      secretEnv: checkSecretEnv(v, `${field}.secretEnv`, stage.secretEnv, stage.env),
+    }),
   };
 }
 
@@ -234,6 +278,7 @@ export function validateScaleUp(req: ScaleRequest, limits: Limits): TaskSpec & {
   checkEnv(v, "env", req.env);
   checkImage(v, "image", req.image, limits);
   const resources = checkResources(v, "resources", req.resources, limits);
+  const secretEnv = checkSecretEnv(v, "secretEnv", req.secretEnv, req.env);
   v.throwIfAny();
   return {
     taskId: req.taskId,
@@ -241,6 +286,7 @@ export function validateScaleUp(req: ScaleRequest, limits: Limits): TaskSpec & {
     image: req.image === "" ? limits.defaultImage : req.image,
     command: [...req.command],
     env: { ...req.env },
+    ...(secretEnv.length > 0 && { secretEnv }),
     count: req.workerCount,
   };
 }

@@ -17,6 +17,11 @@ export interface Authenticator {
   authenticate(credentials: Credentials): Promise<Identity>;
   /** Resolves when the caller may call `method`; else a "permission-denied" error. */
   authorize(identity: Identity, rule: AccessRule, method: string): Promise<void>;
+  /**
+   * May this caller have a worker see Secret `name` (a secretKeyRef)? Kubernetes mode asks
+   * whether it may `get` it; the role modes take admins only; no authentication, anyone.
+   */
+  maySeeSecret(identity: Identity, name: string): Promise<boolean>;
   close(): void;
 }
 
@@ -37,10 +42,16 @@ export async function authorizeByRole(
   );
 }
 
+/** The role modes: secrets are an admin's. */
+export async function adminSeesSecrets(identity: Identity): Promise<boolean> {
+  return identity.role === "admin";
+}
+
 /** Anyone is an admin: the default, listening on loopback only (see http/exposure.ts). */
 export const noAuthentication: Authenticator = {
   mode: "none",
   authenticate: async () => ({ user: "anonymous", groups: [], role: "admin", via: "none" }),
   authorize: async () => {},
+  maySeeSecret: async () => true,
   close() {},
 };

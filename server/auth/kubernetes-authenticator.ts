@@ -21,16 +21,7 @@ export const apiGroup = "ottoscaler.io";
 export function kubernetesAuthenticator(
   reviews: AccessReviews,
   options: { namespace: string; cacheMs: number; maxEntries?: number },
-): Authenticator & {
-  /** May this caller do `verb` on `resource` (of `group`, default ours)? For checks beyond the access rules. */
-  allowed(
-    identity: Identity,
-    verb: string,
-    resource: string,
-    group?: string,
-    name?: string,
-  ): Promise<boolean>;
-} {
+): Authenticator {
   const bounds = { ttlMs: options.cacheMs, maxEntries: options.maxEntries ?? 1000 };
   const tokens = new TtlCache<Promise<{ identity: Identity } | { refused: string }>>(bounds);
   const decisions = new TtlCache<Promise<{ allowed: boolean; reason?: string }>>(bounds);
@@ -89,8 +80,9 @@ export function kubernetesAuthenticator(
         `"${identity.user}" may not call ${method}: it takes ${rule.verb} on ${rule.resource}.${apiGroup} in namespace ${namespace} (grant it with a Role and RoleBinding)${decision.reason ? `; ${decision.reason}` : ""}`,
       );
     },
-    async allowed(identity, verb, resource, group = apiGroup, name) {
-      return (await decide(identity, verb, resource, group, name)).allowed;
+    async maySeeSecret(identity, name) {
+      // Secrets are in the core group (""); the check names the one Secret.
+      return (await decide(identity, "get", "secrets", "", name)).allowed;
     },
     close() {},
   };

@@ -1,5 +1,5 @@
 import { OttoscalerError } from "../domain/errors.ts";
-import { type Authenticator, authorizeByRole } from "./authenticator.ts";
+import { type Authenticator, adminSeesSecrets, authorizeByRole } from "./authenticator.ts";
 import { type Role, roles } from "./roles.ts";
 
 /**
@@ -41,5 +41,6 @@ export const mtlsAuthenticator: Authenticator = {
     };
   },
   authorize: authorizeByRole,
+  maySeeSecret: adminSeesSecrets,
   close() {},
 };

@@ -1,6 +1,6 @@
 import type { Logger } from "../observability/logger.ts";
 import type { Authenticator } from "./authenticator.ts";
-import { authorizeByRole } from "./authenticator.ts";
+import { adminSeesSecrets, authorizeByRole } from "./authenticator.ts";
 import { requireBearerToken } from "./bearer.ts";
 import { TokenStore } from "./token-store.ts";
 
@@ -19,6 +19,7 @@ export function tokenAuthenticator(
       return { user: entry.name, groups: [], role: entry.role, via: "tokens" };
     },
     authorize: authorizeByRole,
+    maySeeSecret: adminSeesSecrets,
     close: () => store.close(),
   };
 }

@@ -321,6 +321,11 @@ export const settings = {
     shownDefault: "$TMPDIR/ottoscaler",
     description: "Where pipeline workspaces are created",
   }),
+  localSecretsDir: text({
+    env: "OTTOSCALER_LOCAL_SECRETS_DIR",
+    default: "",
+    description: "Local executor: where secretKeyRef values are read (<dir>/<secret>/<key>)",
+  }),
   keepWorkspaces: boolean({
     env: "OTTOSCALER_KEEP_WORKSPACES",
     default: "false",

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { LogStreamingService } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
 import { OttoscalerService } from "../../gen/ottoscaler/v1/ottoscaler_pb.js";
 import { PipelineStatus } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import { kubectl } from "../testing/cluster.ts";
@@ -11,7 +13,7 @@ import {
   skipUnlessE2e,
 } from "../testing/deployment.ts";
 import { PortForward } from "../testing/port-forward.ts";
-import { applyManifest, serviceAccountToken } from "../testing/service-account.ts";
+import { applyManifest, bindRole, serviceAccountToken } from "../testing/service-account.ts";
 import { collect, createTransport } from "../testing/test-server.ts";
 
 /** The deployed controller's OTTOSCALER_AUTH_CACHE_SECONDS (manifests/base/deployment.yaml). */
@@ -81,6 +83,72 @@ subjects: [{ kind: ServiceAccount, name: e2e-runner, namespace: ${namespace} }]
     );
     // Reads take their own verbs: the runner may not list.
     await assert.rejects(client(runner).listPipelines({}), code(Code.PermissionDenied));
+  });
+
+  it("runs a stage with a secretKeyRef for a caller who may get that Secret; refuses one who may not", async () => {
+    const value = `v-${randomBytes(12).toString("hex")}`;
+    await kubectl(
+      "delete",
+      "secret,role,rolebinding",
+      "e2e-db",
+      "-n",
+      namespace,
+      "--ignore-not-found",
+    );
+    await kubectl(
+      "create",
+      "secret",
+      "generic",
+      "e2e-db",
+      "-n",
+      namespace,
+      `--from-literal=password=${value}`,
+    );
+    await kubectl(
+      "create",
+      "role",
+      "e2e-db",
+      "-n",
+      namespace,
+      "--verb=get",
+      "--resource=secrets",
+      "--resource-name=e2e-db",
+    );
+    const reader = await serviceAccountToken(namespace, "e2e-secrets");
+    await kubectl("delete", "rolebinding", "e2e-secrets", "-n", namespace, "--ignore-not-found");
+    await bindRole(namespace, "e2e-secrets", "ottoscaler-operator", "e2e-secrets");
+    await bindRole(namespace, "e2e-db", "e2e-db", "e2e-secrets");
+    const stage = {
+      id: "uses-secret",
+      image: "busybox",
+      command: ['printf %s "$DB_PASSWORD" | sha256sum'],
+      secretEnv: [{ name: "DB_PASSWORD", secretKeyRef: { name: "e2e-db", key: "password" } }],
+    };
+    const pipelineId = `secret-${randomBytes(4).toString("hex")}`;
+    const events = await collect(client(reader).executePipeline({ pipelineId, stages: [stage] }));
+    assert.equal(events.at(-1)?.status, PipelineStatus.SUCCEEDED, events.at(-1)?.message);
+    const logs = createClient(
+      LogStreamingService,
+      createTransport("grpc", pf.url, { token: reader }),
+    );
+    const lines = (await collect(logs.streamBuildLogs({ pipelineId }))).map(
+      (l) => l.entry?.line ?? "",
+    );
+    const hash = createHash("sha256").update(value).digest("hex");
+    assert.ok(
+      lines.some((l) => l.startsWith(hash)),
+      lines.join("\n"),
+    );
+    assert.ok(!lines.some((l) => l.includes(value)));
+    await assert.rejects(
+      collect(client(runner).executePipeline({ stages: [stage] })),
+      (e: unknown) =>
+        e instanceof ConnectError &&
+        e.code === Code.PermissionDenied &&
+        /^stages\[0\]\.secretEnv\[0\]\.secretKeyRef\.name: "system:serviceaccount:ottoscaler-system:e2e-runner" may not get Secret "e2e-db"$/.test(
+          e.rawMessage,
+        ),
+    );
   });
 
   it("ends access within the cache time once the RoleBinding is deleted", async (t) => {

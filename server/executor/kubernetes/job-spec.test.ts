@@ -71,6 +71,14 @@ describe("createJobSpec", () => {
     const own = createJobSpec(spec, { ...options, serviceAccount: "ottoscaler-worker" });
     assert.equal(own.spec?.template.spec?.serviceAccountName, "ottoscaler-worker");
     assert.equal(own.spec?.template.spec?.automountServiceAccountToken, false);
+    const withSecret = createJobSpec(
+      { ...spec, secretEnv: [{ name: "PW", secretName: "db", key: "password" }] },
+      options,
+    );
+    assert.deepEqual(withSecret.spec?.template.spec?.containers[0]?.env?.at(-1), {
+      name: "PW",
+      valueFrom: { secretKeyRef: { name: "db", key: "password" } },
+    });
   });
 
   it("runs one string through sh -c with the worker's identity in its env", () => {

@@ -95,7 +95,14 @@ export function createJobSpec(spec: WorkerSpec, options: JobSpecOptions): V1Job 
               imagePullPolicy: options.imagePullPolicy,
               command,
               workingDir: workspacePath,
-              env: Object.entries(workerEnv(spec)).map(([name, value]) => ({ name, value })),
+              env: [
+                ...Object.entries(workerEnv(spec)).map(([name, value]) => ({ name, value })),
+                // By reference: the kubelet reads the Secret, the controller never does.
+                ...(spec.secretEnv ?? []).map((ref) => ({
+                  name: ref.name,
+                  valueFrom: { secretKeyRef: { name: ref.secretName, key: ref.key } },
+                })),
+              ],
               volumeMounts: [{ name: "workspace", mountPath: workspacePath }],
               resources: {
                 requests: {
