@@ -87,4 +87,38 @@ describe("requests are held to what the operator allows", () => {
     });
     assert.equal(res.taskId, "fits");
   });
+
+  it("has no way to ask for host paths, host networking or privileges, not even smuggled in env or resources", async () => {
+    const client = t.clients("connect").ottoscaler;
+    await assert.rejects(
+      client.scaleUp({
+        taskId: "smuggle",
+        workerCount: 1,
+        command: ["true"],
+        env: { "spec.hostNetwork": "true", "securityContext.privileged": "true" },
+        resources: { cpuLimit: '1", "hostPath": {"path": "/' },
+      }),
+      invalid(
+        'env["spec.hostNetwork"]: is not a valid environment variable name; ' +
+          'env["securityContext.privileged"]: is not a valid environment variable name; ' +
+          'resources.cpuLimit: "1", "hostPath": {"path": "/" is not a Kubernetes quantity (e.g. "500m", "256Mi")',
+      ),
+    );
+    // Fields the API does not have are not part of the request message: dropped on reading.
+    const res = await fetch(`${t.url}/ottoscaler.v1.OttoscalerService/ScaleUp`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        taskId: "smuggle",
+        workerCount: 1,
+        command: ["true"],
+        hostNetwork: true,
+        privileged: true,
+        volumes: [{ hostPath: { path: "/" } }],
+      }),
+    });
+    assert.equal(res.status, 200);
+    const body = await res.text();
+    assert.doesNotMatch(body, /hostNetwork|privileged|hostPath/);
+  });
 });

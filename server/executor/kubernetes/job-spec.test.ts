@@ -75,6 +75,15 @@ describe("createJobSpec", () => {
       { ...spec, secretEnv: [{ name: "PW", secretName: "db", key: "password" }] },
       options,
     );
+    // Whatever an env value says, it stays a value: the pod spec keeps its fixed shape.
+    const odd = createJobSpec(
+      { ...spec, env: { X: "hostNetwork: true\nprivileged: true" } },
+      options,
+    );
+    const oddPod = odd.spec?.template.spec;
+    assert.equal(oddPod?.hostNetwork, false);
+    assert.equal(oddPod?.containers[0]?.securityContext?.privileged, false);
+    assert.equal(oddPod?.containers[0]?.securityContext?.allowPrivilegeEscalation, false);
     assert.deepEqual(withSecret.spec?.template.spec?.containers[0]?.env?.at(-1), {
       name: "PW",
       valueFrom: { secretKeyRef: { name: "db", key: "password" } },
