@@ -1,5 +1,5 @@
 // Fails when a file under server/ imports across the layering (issue 9):
-// http → api → engine → workers → executor → executor implementations → k8s,
+// http → api (→ auth, beside it) → engine → workers → executor → executor implementations → k8s,
 // logs beside them, observability/config/util/domain/gen at the bottom; and when
 // ConnectError is constructed outside the API edge.
 // Usage: node hack/check-imports.ts [root]   (root defaults to the repository)
@@ -15,6 +15,8 @@ const layers: readonly { name: string; globs: readonly string[] }[] = [
   { name: "testing", globs: ["server/testing/**"] },
   { name: "http", globs: ["server/http/**"] },
   { name: "api", globs: ["server/api/**"] },
+  { name: "auth", globs: ["server/auth/**"] },
+  { name: "audit", globs: ["server/audit/**"] },
   { name: "engine", globs: ["server/engine/**"] },
   { name: "workers", globs: ["server/workers/**"] },
   { name: "executor", globs: ["server/executor/*.ts"] },
@@ -34,6 +36,8 @@ const except = (...names: string[]) => all.filter((n) => !names.includes(n));
 const controller = [
   "http",
   "api",
+  "auth",
+  "audit",
   "engine",
   "workers",
   "executor",
@@ -64,6 +68,21 @@ const rules: readonly Rule[] = [
     reason: "the controller depends on no tests, dev tools or ottoctl",
   },
   { from: ["api"], to: ["http"], reason: "http sits above api" },
+  {
+    from: ["auth"],
+    to: except("auth", "base", "gen"),
+    reason: "authentication is a leaf the edge (http, api) calls: it knows callers, not the work",
+  },
+  {
+    from: ["audit"],
+    to: except("audit", "base", "gen"),
+    reason: "the audit trail is a leaf the API edge writes: it records calls, not the work",
+  },
+  {
+    from: ["engine", "workers", "executor", "executor-impl", "k8s", "logs-store", "logs", "base"],
+    to: ["auth", "audit"],
+    reason: "who is calling is decided at the edge; the layers below see only requests it let in",
+  },
   { from: ["engine"], to: ["http", "api"], reason: "engine sits below api" },
   { from: ["workers"], to: ["http", "api", "engine"], reason: "workers sit below engine" },
   {

@@ -136,6 +136,15 @@ even once a rollout has stopped it):
   export KUBECONFIG=$KUBECONFIG
   kubectl -n $NAMESPACE port-forward pod/$pod 9090:9090 &
 
+It authenticates callers with the cluster (OTTOSCALER_AUTH=kubernetes): call as a
+ServiceAccount bound to one of its Roles (manifests/base/rbac/callers.yaml), e.g.
+
+  kubectl -n $NAMESPACE create serviceaccount me
+  kubectl -n $NAMESPACE create rolebinding me --role=ottoscaler-operator --serviceaccount=$NAMESPACE:me
+  export OTTOSCALER_TOKEN=\$(kubectl -n $NAMESPACE get secret \
+    \$(kubectl -n $NAMESPACE get serviceaccount me -o jsonpath='{.secrets[0].name}') \
+    -o jsonpath='{.data.token}' | base64 -d)
+
 then try:
 
   npx ottoctl run examples/full.yaml

@@ -1,4 +1,10 @@
+import path from "node:path";
 import type { ApiDeps } from "./api/api-deps.ts";
+import { CallerLimits } from "./api/caller-limits.ts";
+import { AuditLog } from "./audit/audit-log.ts";
+import type { Authenticator } from "./auth/authenticator.ts";
+import { createAuthenticator } from "./auth/create-authenticator.ts";
+import { kubernetesAuthenticator } from "./auth/kubernetes-authenticator.ts";
 import type { Config } from "./config/config.ts";
 import { PipelineEngine } from "./engine/pipeline-engine.ts";
 import type { Executor } from "./executor/executor.ts";
@@ -7,6 +13,7 @@ import {
   type KubernetesExecutorOptions,
 } from "./executor/kubernetes/kubernetes-executor.ts";
 import { LocalExecutor } from "./executor/local/local-executor.ts";
+import { createAccessReviews } from "./k8s/access-reviews.ts";
 import { createClients, loadKubeConfig, resolveNamespace, runningInCluster } from "./k8s/client.ts";
 import { BuildRecorder } from "./logs/build-recorder.ts";
 import { FollowerCache } from "./logs/follower-cache.ts";
@@ -33,6 +40,7 @@ export interface App extends ApiDeps {
   forwarding: Forwarding;
   engine: PipelineEngine;
   tasks: TaskManager;
+  audit: AuditLog;
   /**
    * Aborts when the server begins to shut down. Streams need not watch it:
    * shutdown ends every pipeline, worker and watch, and so every stream,
@@ -65,6 +73,7 @@ export function kubernetesExecutorOptions(config: Config): KubernetesExecutorOpt
     },
     imagePullPolicy: config.imagePullPolicy,
     runAsUser: config.workerRunAsUser,
+    serviceAccount: config.workerServiceAccount,
     stopGraceMs: config.stopGraceMs,
     pendingGraceMs: config.pendingGraceSeconds * 1000,
     maxLineBytes: config.logMaxLineBytes,
@@ -80,6 +89,7 @@ export function createExecutor(config: Config, logger: Logger): Executor {
       workspaceRoot: config.workspaceRoot,
       stopGraceMs: config.stopGraceMs,
       maxLineBytes: config.logMaxLineBytes,
+      secretsDir: config.localSecretsDir,
     });
   }
   return new KubernetesExecutor(
@@ -91,10 +101,23 @@ export function createExecutor(config: Config, logger: Logger): Executor {
 
 export function createApp(
   config: Config,
-  parts: { executor?: Executor; logger?: Logger } = {},
+  parts: { executor?: Executor; logger?: Logger; auth?: Authenticator } = {},
 ): App {
   const logger =
     parts.logger ?? createLogger({ level: config.logLevel, language: config.logLanguage });
+  const auth =
+    parts.auth ??
+    createAuthenticator(config, logger, () =>
+      kubernetesAuthenticator(createAccessReviews(loadKubeConfig()), {
+        namespace: resolveNamespace(config.namespace),
+        cacheMs: config.authCacheSeconds * 1000,
+      }),
+    );
+  const limits = new CallerLimits(config);
+  const audit = new AuditLog(path.join(config.dataDir, "audit"), {
+    retentionDays: config.auditRetentionDays,
+    logger,
+  });
   const executor = parts.executor ?? createExecutor(config, logger);
   const slots = new WorkerSlots(config.maxWorkers);
   const registry = new WorkerRegistry();
@@ -147,6 +170,9 @@ export function createApp(
   return {
     config,
     logger,
+    auth,
+    audit,
+    limits,
     executor,
     slots,
     registry,
@@ -157,6 +183,7 @@ export function createApp(
     tasks,
     stopping: stopping.signal,
     async open() {
+      await audit.open();
       await store.load();
       await finishInterruptedPipelines(store, logger);
       logger.info("storeLoaded", { dataDir: config.dataDir, builds: store.list().length });
@@ -164,7 +191,10 @@ export function createApp(
       await forwarding.start();
       await applyRetention(store, retention, logger, delivered);
       retentionTimer = setInterval(
-        () => void applyRetention(store, retention, logger, delivered),
+        () =>
+          void applyRetention(store, retention, logger, delivered).then(() =>
+            audit.applyRetention(),
+          ),
         config.logRetentionIntervalSeconds * 1000,
       );
       retentionTimer.unref();
@@ -191,6 +221,8 @@ export function createApp(
         // What is not delivered yet stays in the journals; the next start resumes from the cursors.
         await forwarding.stop();
         registry.close();
+        auth.close();
+        await audit.close();
       })();
       return shutdown;
     },

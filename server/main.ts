@@ -1,20 +1,29 @@
 import { createApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config/config.ts";
+import { checkExposure } from "./http/exposure.ts";
 import { startServer } from "./http/server.ts";
+
+/** The value of `make`, or exit code 2 with the message of a configuration error. */
+function configured<T>(make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`ottoscaler: ${error.message}\n`);
+    process.exit(2);
+  }
+}
 
 /** Wires the port and the signals; everything else lives in createApp. */
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`ottoscaler: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
-  const app = createApp(config);
+  const config = configured(() => {
+    const config = loadConfig();
+    // Settings fine alone but not together (exposed without authentication), before any work.
+    checkExposure(config);
+    return config;
+  });
+  // Reads the tokens file (a bad one stops the server here).
+  const app = configured(() => createApp(config));
   try {
     await app.open();
   } catch (error) {
@@ -25,7 +34,12 @@ async function main(): Promise<void> {
     });
     process.exit(1);
   }
-  const server = await startServer(app);
+  // Reads the TLS files (bad ones stop the server here).
+  const server = await startServer(app).catch((error: unknown) =>
+    configured(() => {
+      throw error;
+    }),
+  );
   const stop = async (signal: string) => {
     app.logger.info("serverStopping", { signal });
     const forced = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5000);

@@ -10,6 +10,8 @@ const codeOf: Record<ErrorKind, Code> = {
   exhausted: Code.ResourceExhausted,
   unavailable: Code.Unavailable,
   cancelled: Code.Canceled,
+  unauthenticated: Code.Unauthenticated,
+  "permission-denied": Code.PermissionDenied,
   internal: Code.Internal,
 };
 

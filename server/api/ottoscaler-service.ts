@@ -14,6 +14,7 @@ import {
 } from "../../gen/ottoscaler/v1/worker_pb.js";
 import { matches } from "../workers/worker-registry.ts";
 import type { ApiDeps } from "./api-deps.ts";
+import { checkSecretAccess } from "./secret-access.ts";
 import {
   validatePipelineRef,
   validatePipelineRequest,
@@ -25,8 +26,9 @@ import {
 export function createOttoscalerService(app: ApiDeps): ServiceImpl<typeof OttoscalerService> {
   const { config, engine, tasks, registry } = app;
   return {
-    async scaleUp(req) {
+    async scaleUp(req, ctx) {
       const spec = validateScaleUp(req, config);
+      await checkSecretAccess(app.auth, ctx, [{ field: "secretEnv", secretEnv: spec.secretEnv }]);
       const result = await tasks.scaleUp(spec, spec.count);
       return create(ScaleResponseSchema, {
         taskId: spec.taskId,
@@ -73,7 +75,13 @@ export function createOttoscalerService(app: ApiDeps): ServiceImpl<typeof Ottosc
     },
 
     async *executePipeline(req, ctx) {
-      const run = engine.start(validatePipelineRequest(req, config));
+      const spec = validatePipelineRequest(req, config);
+      await checkSecretAccess(
+        app.auth,
+        ctx,
+        spec.stages.map((s, i) => ({ field: `stages[${i}].secretEnv`, secretEnv: s.secretEnv })),
+      );
+      const run = engine.start(spec);
       // The pipeline outlives this stream: a client that leaves can WatchPipeline again.
       yield* run.progress({ signal: ctx.signal });
     },

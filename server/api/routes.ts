@@ -1,8 +1,10 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { AuditService } from "../../gen/ottoscaler/v1/audit_pb.js";
 import { LogStreamingService } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
 import { OttoscalerService } from "../../gen/ottoscaler/v1/ottoscaler_pb.js";
 import type { ApiDeps } from "./api-deps.ts";
+import { createAuditService } from "./audit-service.ts";
 import { withConnectErrors } from "./connect-errors.ts";
 import { createHealthService } from "./health-service.ts";
 import { createLogStreamingService } from "./log-streaming-service.ts";
@@ -13,6 +15,7 @@ export function routes(app: ApiDeps) {
   return (router: ConnectRouter): void => {
     router.service(OttoscalerService, withConnectErrors(createOttoscalerService(app)));
     router.service(LogStreamingService, withConnectErrors(createLogStreamingService(app)));
+    router.service(AuditService, withConnectErrors(createAuditService(app)));
     router.service(Health, withConnectErrors(createHealthService(app)));
   };
 }

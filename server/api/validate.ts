@@ -12,14 +12,17 @@ import type {
 import type {
   WorkerResources as ResourcesMessage,
   ScaleRequest,
+  SecretEnvVar,
   WorkerStatusRequest,
 } from "../../gen/ottoscaler/v1/worker_pb.js";
 import type { Config } from "../config/config.ts";
 import { findCycle } from "../engine/dag.ts";
 import type { PipelineSpec, StageSpec } from "../engine/pipeline-spec.ts";
-import type { WorkerResources } from "../executor/executor.ts";
+import type { SecretEnv, WorkerResources } from "../executor/executor.ts";
+import { parseQuantity } from "../util/quantity.ts";
 import type { TaskSpec } from "../workers/task-manager.ts";
 import { FieldViolations } from "./field-violations.ts";
+import { imageAllowed, parseImageReference } from "./image-reference.ts";
 
 /**
  * Every request is checked here, and only here, before it reaches the
@@ -33,20 +36,21 @@ export type Limits = Pick<
   | "maxBackoffMs"
   | "defaultStageTimeoutSeconds"
   | "defaultImage"
+  | "allowedImages"
+  | "maxWorkerCpu"
+  | "maxWorkerMemory"
 >;
 
 const idPattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const envKeyPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const maxIdLength = { pipeline: 40, stage: 30, task: 40 } as const;
 const maxTimeoutSeconds = 7 * 24 * 3600;
-// Kubernetes' own quantity syntax, e.g. "500m", "1.5", "256Mi", "1e3".
-const quantityPattern =
-  /^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+)?$/;
-
+/** Requests and limits: Kubernetes quantities, each within the operator's maximum. */
 function checkResources(
   v: FieldViolations,
   field: string,
   resources: ResourcesMessage | undefined,
+  limits: Limits,
 ): WorkerResources {
   const out: WorkerResources = {
     cpuRequest: resources?.cpuRequest ?? "",
@@ -54,12 +58,38 @@ function checkResources(
     memoryRequest: resources?.memoryRequest ?? "",
     memoryLimit: resources?.memoryLimit ?? "",
   };
+  const bounds = {
+    cpu: { max: limits.maxWorkerCpu, setting: "OTTOSCALER_MAX_WORKER_CPU" },
+    memory: { max: limits.maxWorkerMemory, setting: "OTTOSCALER_MAX_WORKER_MEMORY" },
+  };
   for (const [key, value] of Object.entries(out)) {
-    if (value !== "" && !quantityPattern.test(value)) {
+    if (value === "") continue;
+    const amount = parseQuantity(value);
+    const bound = key.startsWith("cpu") ? bounds.cpu : bounds.memory;
+    if (amount === undefined) {
       v.add(`${field}.${key}`, `"${value}" is not a Kubernetes quantity (e.g. "500m", "256Mi")`);
+    } else if (amount > (parseQuantity(bound.max) ?? Number.POSITIVE_INFINITY)) {
+      v.add(
+        `${field}.${key}`,
+        `"${value}" is over the maximum of "${bound.max}" (${bound.setting})`,
+      );
     }
   }
   return out;
+}
+
+/** An image reference Docker would read, from a registry the operator allows. */
+function checkImage(v: FieldViolations, field: string, image: string, limits: Limits): void {
+  if (image === "") return;
+  const parsed = parseImageReference(image);
+  if (typeof parsed === "string") {
+    v.add(field, `${JSON.stringify(image)} ${parsed}`);
+  } else if (!imageAllowed(parsed.repository, limits.allowedImages)) {
+    v.add(
+      field,
+      `"${image}" (${parsed.repository}) is not allowed here (OTTOSCALER_ALLOWED_IMAGES: ${limits.allowedImages.join(", ")})`,
+    );
+  }
 }
 
 function checkId(v: FieldViolations, field: string, value: string, maxLength: number): void {
@@ -87,6 +117,46 @@ function checkEnv(v: FieldViolations, field: string, env: Record<string, string>
     else if (key.startsWith("OTTOSCALER_"))
       v.add(`${field}["${key}"]`, "OTTOSCALER_ variables are set by Ottoscaler");
   }
+}
+
+// A Secret's name (a DNS subdomain) and a key of its data.
+const secretNamePattern = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+const secretKeyPattern = /^[-._a-zA-Z0-9]{1,253}$/;
+// How Kubernetes names the token Secrets it makes for ServiceAccounts ("default-token-x7k2p").
+// The controller may not read Secrets, so it cannot ask their type: their names give them away.
+const serviceAccountTokenName = /-token-[a-z0-9]{5}$|^ottoscaler(-worker)?-token/;
+
+/** Secret references: names, keys, no clash with plain env, no ServiceAccount tokens. */
+function checkSecretEnv(
+  v: FieldViolations,
+  field: string,
+  refs: readonly SecretEnvVar[],
+  env: Record<string, string>,
+): SecretEnv[] {
+  const seen = new Set<string>();
+  return refs.map((ref, i) => {
+    const at = `${field}[${i}]`;
+    const secretName = ref.secretKeyRef?.name ?? "";
+    const key = ref.secretKeyRef?.key ?? "";
+    if (!envKeyPattern.test(ref.name))
+      v.add(`${at}.name`, "is not a valid environment variable name");
+    else if (ref.name.startsWith("OTTOSCALER_"))
+      v.add(`${at}.name`, "OTTOSCALER_ variables are set by Ottoscaler");
+    else if (ref.name in env || seen.has(ref.name))
+      v.add(`${at}.name`, `"${ref.name}" is set twice`);
+    seen.add(ref.name);
+    if (!secretNamePattern.test(secretName)) {
+      v.add(`${at}.secretKeyRef.name`, `"${secretName}" is not a Secret name`);
+    } else if (serviceAccountTokenName.test(secretName)) {
+      v.add(
+        `${at}.secretKeyRef.name`,
+        `"${secretName}" is a ServiceAccount token Secret; those are refused`,
+      );
+    }
+    if (!secretKeyPattern.test(key))
+      v.add(`${at}.secretKeyRef.key`, `"${key}" is not a key of a Secret`);
+    return { name: ref.name, secretName, key };
+  });
 }
 
 function checkWorkerCount(
@@ -145,6 +215,7 @@ function validateStage(
   checkId(v, `${field}.id`, stage.id, maxIdLength.stage);
   checkCommand(v, `${field}.command`, stage.command);
   checkEnv(v, `${field}.env`, stage.env);
+  checkImage(v, `${field}.image`, stage.image, limits);
   const workers = stage.workers ?? 1;
   checkWorkerCount(v, `${field}.workers`, workers, limits, "per stage");
   const deps = new Set<string>();
@@ -192,7 +263,10 @@ function validateStage(
     workers,
     retry: { maxAttempts, initialBackoffMs, maxBackoffMs },
     timeoutMs: (stage.timeoutSeconds || limits.defaultStageTimeoutSeconds) * 1000,
-    resources: checkResources(v, `${field}.resources`, stage.resources),
+    resources: checkResources(v, `${field}.resources`, stage.resources, limits),
+    ...(stage.secretEnv.length > 0 && {
+      secretEnv: checkSecretEnv(v, `${field}.secretEnv`, stage.secretEnv, stage.env),
+    }),
   };
 }
 
@@ -202,7 +276,9 @@ export function validateScaleUp(req: ScaleRequest, limits: Limits): TaskSpec & {
   checkWorkerCount(v, "workerCount", req.workerCount, limits, "per ScaleUp");
   checkCommand(v, "command", req.command);
   checkEnv(v, "env", req.env);
-  const resources = checkResources(v, "resources", req.resources);
+  checkImage(v, "image", req.image, limits);
+  const resources = checkResources(v, "resources", req.resources, limits);
+  const secretEnv = checkSecretEnv(v, "secretEnv", req.secretEnv, req.env);
   v.throwIfAny();
   return {
     taskId: req.taskId,
@@ -210,6 +286,7 @@ export function validateScaleUp(req: ScaleRequest, limits: Limits): TaskSpec & {
     image: req.image === "" ? limits.defaultImage : req.image,
     command: [...req.command],
     env: { ...req.env },
+    ...(secretEnv.length > 0 && { secretEnv }),
     count: req.workerCount,
   };
 }

@@ -23,6 +23,9 @@ export function describeError(err: unknown, server: string): string {
     if (err.code === Code.Unavailable || err.code === Code.Unimplemented) {
       return `${text}\n(is an Ottoscaler server listening at ${server}? Set it with --server URL or OTTOSCALER_SERVER, and the protocol with --protocol)`;
     }
+    if (err.code === Code.Unauthenticated) {
+      return `${text}\n(this server asks who you are: give a token with --token or OTTOSCALER_TOKEN, or a client certificate with --cert and --key)`;
+    }
     return text;
   }
   if (err instanceof Error) {

@@ -25,6 +25,22 @@ export const globalOptions = {
     default: false,
     help: "print the API's messages as JSON, one per line",
   },
+  token: {
+    type: "string",
+    valueName: "TOKEN",
+    help: "bearer token for servers with authentication (default: $OTTOSCALER_TOKEN)",
+  },
+  ca: {
+    type: "string",
+    valueName: "FILE",
+    help: "PEM CA to trust for an https:// server (default: $OTTOSCALER_CA, else the system's)",
+  },
+  cert: {
+    type: "string",
+    valueName: "FILE",
+    help: "PEM client certificate, for servers in mtls mode (with --key)",
+  },
+  key: { type: "string", valueName: "FILE", help: "PEM private key of --cert" },
   help: { type: "boolean", short: "h", default: false, help: "show help" },
 } as const satisfies OptionDeclarations;
 
@@ -32,6 +48,11 @@ export interface GlobalOptions {
   server: string;
   protocol: Protocol;
   json: boolean;
+  /** Each only when given (or in its variable). */
+  token?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
 }
 
 function isProtocol(name: string): name is Protocol {
@@ -61,9 +82,18 @@ export function parseGlobalOptions(
     throw new UsageError(`--protocol: "${values.protocol}" is not one of ${protocols.join(", ")}`);
   }
   const serverText = values.server ?? env.OTTOSCALER_SERVER;
+  if ((values.cert === undefined) !== (values.key === undefined)) {
+    throw new UsageError(values.cert === undefined ? "--key needs --cert" : "--cert needs --key");
+  }
+  const token = values.token ?? env.OTTOSCALER_TOKEN;
+  const ca = values.ca ?? env.OTTOSCALER_CA;
   return {
     server: parseServer(serverText === undefined || serverText === "" ? defaultServer : serverText),
     protocol: values.protocol,
     json: values.json,
+    ...(token !== undefined && token !== "" && { token }),
+    ...(ca !== undefined && ca !== "" && { ca }),
+    ...(values.cert !== undefined && { cert: values.cert }),
+    ...(values.key !== undefined && { key: values.key }),
   };
 }

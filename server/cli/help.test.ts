@@ -8,6 +8,10 @@ const globalOptionsHelp = `Global options:
   --server URL         Ottoscaler server (default: $OTTOSCALER_SERVER or http://localhost:9090)
   --protocol PROTOCOL  grpc (HTTP/2), grpc-web or connect (JSON over HTTP/1.1; the default)
   --json               print the API's messages as JSON, one per line
+  --token TOKEN        bearer token for servers with authentication (default: $OTTOSCALER_TOKEN)
+  --ca FILE            PEM CA to trust for an https:// server (default: $OTTOSCALER_CA, else the system's)
+  --cert FILE          PEM client certificate, for servers in mtls mode (with --key)
+  --key FILE           PEM private key of --cert
   -h, --help           show help`;
 
 const overview = `ottoctl: command-line client for Ottoscaler
@@ -25,6 +29,7 @@ Commands:
   scale-up TASK -w N -- CMD    start N workers of a task
   scale-down TASK -w N         stop N workers of a task
   status                       show workers (--task T, --pipeline P, --watch)
+  audit                        show who ran, cancelled or scaled what, and refused calls
   help [COMMAND]               show help
 
 ${globalOptionsHelp}
@@ -74,6 +79,13 @@ Shows a table of workers, all or those of one task or pipeline.
   --task T             only the workers of task T
   --pipeline P         only the workers of pipeline P
   --watch              keep the table up to date until Ctrl-C`,
+  audit: `Usage: ottoctl audit [--since AGE|TIME] [--user NAME] [--limit N]
+
+Lists the audit trail (admins only): every mutating call and every refused call, with
+its user, source address, target and result; the newest, oldest first.
+  --since AGE|TIME     only events since then: 30m, 2h, 7d or a date
+  --user NAME          only this user's events
+  --limit N            at most N events (default 100)`,
   help: `Usage: ottoctl help [COMMAND]
 
 Shows help for ottoctl or one command.`,

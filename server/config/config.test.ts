@@ -7,7 +7,8 @@ describe("loadConfig", () => {
     const config = loadConfig({});
     assert.equal(config.port, 9090);
     assert.equal(config.maxWorkers, 100);
-    assert.deepEqual(config.corsOrigins, ["*"]);
+    assert.deepEqual(config.corsOrigins, []);
+    assert.equal(config.host, "127.0.0.1");
     assert.equal(config.logLanguage, "en");
     assert.equal(config.keepWorkspaces, false);
     assert.equal(config.ottoHandlerUrl, "");

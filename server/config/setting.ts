@@ -1,4 +1,5 @@
 import path from "node:path";
+import { parseQuantity } from "../util/quantity.ts";
 import { type Bounds, wholeNumber } from "../util/whole-number.ts";
 import { ConfigError } from "./config-error.ts";
 
@@ -76,6 +77,19 @@ export function oneOf<const T extends string>(
 /** A file system path, made absolute against the working directory. */
 export function directory(declaration: Declaration): Setting<string> {
   return { ...declaration, parse: (value) => path.resolve(value) };
+}
+
+/** A Kubernetes quantity such as "8", "500m" or "16Gi", kept as written. */
+export function quantity(declaration: Declaration): Setting<string> {
+  return {
+    ...declaration,
+    parse(value) {
+      if (parseQuantity(value) === undefined) {
+        throw new ConfigError(`${declaration.env}: "${value}" is not a Kubernetes quantity`);
+      }
+      return value;
+    },
+  };
 }
 
 /** Comma-separated items, trimmed, empty ones dropped. */

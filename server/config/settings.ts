@@ -1,13 +1,93 @@
 import os from "node:os";
 import path from "node:path";
-import { boolean, directory, httpUrl, integer, list, oneOf, text } from "./setting.ts";
+import { boolean, directory, httpUrl, integer, list, oneOf, quantity, text } from "./setting.ts";
 
 /**
  * Everything the server can be told through its environment, one declaration a setting: the
  * `Config` type, loading, its error messages and the README's table all come from here.
  */
 export const settings = {
-  host: text({ env: "OTTOSCALER_HOST", default: "0.0.0.0", description: "Address to listen on" }),
+  host: text({
+    env: "OTTOSCALER_HOST",
+    default: "127.0.0.1",
+    description: "Address to listen on; beyond loopback only with authentication on",
+  }),
+  auth: oneOf({
+    env: "OTTOSCALER_AUTH",
+    choices: ["none", "tokens", "mtls", "kubernetes"],
+    default: "none",
+    description: "How callers are authenticated: none (loopback only), tokens, mtls, kubernetes",
+  }),
+  authCacheSeconds: integer({
+    env: "OTTOSCALER_AUTH_CACHE_SECONDS",
+    default: "10",
+    min: 0,
+    max: 300,
+    description: "kubernetes mode: how long token and access reviews are cached (revocation delay)",
+  }),
+  tokensFile: text({
+    env: "OTTOSCALER_TOKENS_FILE",
+    default: "",
+    description:
+      "With OTTOSCALER_AUTH=tokens: the file of hashed tokens (reloaded when it changes)",
+  }),
+  tlsCertFile: text({
+    env: "OTTOSCALER_TLS_CERT_FILE",
+    default: "",
+    description: "PEM certificate (chain) for TLS on the same port; reloaded when it changes",
+  }),
+  tlsKeyFile: text({
+    env: "OTTOSCALER_TLS_KEY_FILE",
+    default: "",
+    description: "PEM private key of OTTOSCALER_TLS_CERT_FILE",
+  }),
+  tlsClientCaFile: text({
+    env: "OTTOSCALER_TLS_CLIENT_CA_FILE",
+    default: "",
+    description:
+      "With OTTOSCALER_AUTH=mtls: PEM CA(s) client certificates must chain to (reloaded)",
+  }),
+  cleartext: oneOf({
+    env: "OTTOSCALER_CLEARTEXT",
+    choices: ["loopback", "any", "none"],
+    default: "loopback",
+    description: "With TLS on, who may still connect without it: loopback clients, any, none",
+  }),
+  rateLimitPerMinute: integer({
+    env: "OTTOSCALER_RATE_LIMIT_PER_MINUTE",
+    default: "600",
+    min: 0,
+    description:
+      "Mutating calls a minute per caller, with authentication on (ResourceExhausted past it)",
+  }),
+  rateLimitBurst: integer({
+    env: "OTTOSCALER_RATE_LIMIT_BURST",
+    default: "100",
+    min: 1,
+    description: "Mutating calls a caller may make at once before the rate limit applies",
+  }),
+  maxStreamsPerCaller: integer({
+    env: "OTTOSCALER_MAX_STREAMS_PER_CALLER",
+    default: "200",
+    min: 1,
+    description: "Streams one caller may have open at once, with authentication on",
+  }),
+  auditRetentionDays: integer({
+    env: "OTTOSCALER_AUDIT_RETENTION_DAYS",
+    default: "90",
+    min: 1,
+    description: "Days of audit files kept (OTTOSCALER_DATA_DIR/audit, one file a day)",
+  }),
+  allowUnauthenticated: boolean({
+    env: "OTTOSCALER_ALLOW_UNAUTHENTICATED",
+    default: "false",
+    description: "Listen on a non-loopback address with authentication off (logs a warning)",
+  }),
+  allowedHosts: list({
+    env: "OTTOSCALER_ALLOWED_HOSTS",
+    default: "localhost,127.0.0.1,::1",
+    description: "Host header names accepted (against DNS rebinding), or *",
+  }),
   port: integer({
     env: "OTTOSCALER_PORT",
     default: "9090",
@@ -46,11 +126,33 @@ export const settings = {
     default: "512Mi",
     description: "Worker container memory limit",
   }),
+  maxWorkerCpu: quantity({
+    env: "OTTOSCALER_MAX_WORKER_CPU",
+    default: "8",
+    description: "Most CPU a worker may request or be limited to (resources.cpu*)",
+  }),
+  maxWorkerMemory: quantity({
+    env: "OTTOSCALER_MAX_WORKER_MEMORY",
+    default: "16Gi",
+    description: "Most memory a worker may request or be limited to (resources.memory*)",
+  }),
+  allowedImages: list({
+    env: "OTTOSCALER_ALLOWED_IMAGES",
+    default: "",
+    description:
+      "Images workers may run: repositories or prefixes/* (e.g. docker.io/library/*); empty: any",
+  }),
   workerRunAsUser: integer({
     env: "OTTOSCALER_WORKER_RUN_AS_USER",
     default: "65532",
     min: 1,
     description: "Non-root user id worker containers run as",
+  }),
+  workerServiceAccount: text({
+    env: "OTTOSCALER_WORKER_SERVICE_ACCOUNT",
+    default: "",
+    description:
+      "ServiceAccount worker pods run as (no token mounted); empty: the namespace's default",
   }),
   imagePullPolicy: oneOf({
     env: "OTTOSCALER_IMAGE_PULL_POLICY",
@@ -219,6 +321,11 @@ export const settings = {
     shownDefault: "$TMPDIR/ottoscaler",
     description: "Where pipeline workspaces are created",
   }),
+  localSecretsDir: text({
+    env: "OTTOSCALER_LOCAL_SECRETS_DIR",
+    default: "",
+    description: "Local executor: where secretKeyRef values are read (<dir>/<secret>/<key>)",
+  }),
   keepWorkspaces: boolean({
     env: "OTTOSCALER_KEEP_WORKSPACES",
     default: "false",
@@ -232,8 +339,8 @@ export const settings = {
   }),
   corsOrigins: list({
     env: "OTTOSCALER_CORS_ORIGINS",
-    default: "*",
-    description: "Comma-separated browser origins allowed, or *",
+    default: "",
+    description: "Other browser origins allowed to call (comma-separated); empty: same-origin only",
   }),
   maxRequestBytes: integer({
     env: "OTTOSCALER_MAX_REQUEST_BYTES",

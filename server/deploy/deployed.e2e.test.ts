@@ -38,6 +38,7 @@ import {
 import { builtImageId } from "../testing/image.ts";
 import { PodWatch } from "../testing/pod-watch.ts";
 import { PortForward } from "../testing/port-forward.ts";
+import { bindRole, serviceAccountToken } from "../testing/service-account.ts";
 import { collect, createTransport, protocols } from "../testing/test-server.ts";
 
 const namespace = controllerNamespace;
@@ -158,7 +159,7 @@ interface Served {
 
 /** What the controller behind `url` serves of these pipelines, each call with a timeout. */
 async function served(url: string, pipelineIds: Iterable<string>): Promise<Map<string, Served>> {
-  const transport = createTransport("grpc", url);
+  const transport = createTransport("grpc", url, { token: caller });
   const logs = createClient(LogStreamingService, transport);
   const ottoscaler = createClient(OttoscalerService, transport);
   const { pipelines } = await ottoscaler.listPipelines({}, { timeoutMs: 10_000 });
@@ -205,6 +206,9 @@ function createdJobs(names: Set<string>): (events: AuditEvent[]) => AuditEvent[]
   };
 }
 
+/** The bearer token every call of these tests carries (a ServiceAccount's, set up in before()). */
+let caller = "";
+
 describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2e }, () => {
   let deployed: Deployed;
   let pod: ControllerPod;
@@ -228,6 +232,12 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
     t.diagnostic(`npm run deploy:local: ${deployed.seconds.toFixed(1)} s in all`);
     pod = await controllerPod();
     pods = await PodWatch.start(namespace);
+    // The controller authenticates its callers: these tests call as a ServiceAccount bound to
+    // the admin Role of rbac/callers.yaml, and ottoctl gets its token as users give it.
+    caller = await serviceAccountToken(namespace, "e2e-admin");
+    await kubectl("delete", "rolebinding", "e2e-admin", "-n", namespace, "--ignore-not-found");
+    await bindRole(namespace, "e2e-admin", "ottoscaler-admin", "e2e-admin");
+    process.env.OTTOSCALER_TOKEN = caller;
   });
 
   after(async () => {
@@ -252,12 +262,20 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
     assert.equal(pod.spec.serviceAccountName, "ottoscaler");
     assert.equal(container?.securityContext?.readOnlyRootFilesystem, true);
     assert.equal(container?.securityContext?.allowPrivilegeEscalation, false);
-    // Executor and worker namespace are left for the controller to find out by itself.
+    // Executor and worker namespace are left for the controller to find out by itself; it
+    // listens beyond loopback with authentication on (issue 12).
     assert.deepEqual(container?.env?.map((e) => e.name).sort(), [
+      "OTTOSCALER_ALLOWED_HOSTS",
+      "OTTOSCALER_AUTH",
+      "OTTOSCALER_AUTH_CACHE_SECONDS",
       "OTTOSCALER_DATA_DIR",
+      "OTTOSCALER_HOST",
       "OTTOSCALER_LOG_RETENTION_BYTES",
       "OTTOSCALER_PORT",
+      "OTTOSCALER_WORKER_SERVICE_ACCOUNT",
     ]);
+    const value = (name: string) => container?.env?.find((e) => e.name === name)?.value;
+    assert.equal(value("OTTOSCALER_AUTH"), "kubernetes");
     assert.equal(
       container?.env?.find((e) => e.name === "OTTOSCALER_DATA_DIR")?.value,
       "/var/lib/ottoscaler",
@@ -334,9 +352,13 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
     await using pf = await PortForward.start(namespace, pod.name);
     assert.deepEqual(await curl(`${pf.url}/healthz`), { status: 200, body: "ok\n" });
     assert.deepEqual(await curl(`${pf.url}/readyz`), { status: 200, body: "ok\n" });
-    const status = await curl(`${pf.url}/ottoscaler.v1.OttoscalerService/GetWorkerStatus`, "{}");
+    const status = await curl(
+      `${pf.url}/ottoscaler.v1.OttoscalerService/GetWorkerStatus`,
+      "{}",
+      caller,
+    );
     assert.equal(status.status, 200, status.body);
-    const health = createClient(Health, createTransport("grpc", pf.url));
+    const health = createClient(Health, createTransport("grpc", pf.url, { token: caller }));
     const checked = await health.check({ service: "" }, { timeoutMs: 10_000 });
     assert.equal(checked.status, HealthCheckResponse_ServingStatus.SERVING);
   });
@@ -360,7 +382,10 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
       assert.ok(pipelineId, run.stdout);
 
       // Every line every worker printed, through the same port-forward and protocol.
-      const logs = createClient(LogStreamingService, createTransport(protocol, pf.url));
+      const logs = createClient(
+        LogStreamingService,
+        createTransport(protocol, pf.url, { token: caller }),
+      );
       const entries = await collect(logs.streamBuildLogs({ pipelineId }, { timeoutMs: 30_000 }));
       assert.deepEqual(linesByWorker(entries), fullYamlLines(pipelineId));
       finished.set(pipelineId, fullYamlLines(pipelineId));
@@ -399,7 +424,7 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
   }
 
   it("has a service account allowed what the executor does and denied pods in other namespaces, secrets and cluster-scoped writes (kubectl auth can-i)", async () => {
-    await assertPermissions(controllerAccount, permissionMatrix(namespace));
+    await assertPermissions(controllerAccount, permissionMatrix(namespace, { reviews: true }));
   });
 
   it("at a rollout restart (SIGTERM as PID 1) ends a running pipeline's stream, leaves its Job running and says so; the new pod deletes that Job as an orphan and serves, from the claim, the pipelines the old one finished and the end it wrote for the one it stopped", async (t) => {
@@ -416,7 +441,10 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
       // The pipelines this pod finished, as it serves them.
       servedByOld = await served(pf.url, finished.keys());
       assertComplete(servedByOld, finished);
-      const client = createClient(OttoscalerService, createTransport("grpc", pf.url));
+      const client = createClient(
+        OttoscalerService,
+        createTransport("grpc", pf.url, { token: caller }),
+      );
       const stream = client.executePipeline(
         {
           pipelineId,
@@ -515,7 +543,10 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
     let servedByOld: Map<string, Served>;
     {
       await using pf = await PortForward.start(namespace, old);
-      const client = createClient(OttoscalerService, createTransport("grpc", pf.url));
+      const client = createClient(
+        OttoscalerService,
+        createTransport("grpc", pf.url, { token: caller }),
+      );
       const run = await collect(
         client.executePipeline(
           {
@@ -546,7 +577,11 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
       servedByOld = await served(pf.url, [...finished.keys(), ...cancelled]);
       assertComplete(servedByOld, finished);
 
-      const status = await curl(`${pf.url}/ottoscaler.v1.OttoscalerService/GetWorkerStatus`, "{}");
+      const status = await curl(
+        `${pf.url}/ottoscaler.v1.OttoscalerService/GetWorkerStatus`,
+        "{}",
+        caller,
+      );
       const workers = (JSON.parse(status.body) as { workers?: { phase?: string }[] }).workers;
       assert.deepEqual(
         (workers ?? []).filter((w) => w.phase === "WORKER_PHASE_RUNNING"),

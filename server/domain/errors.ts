@@ -17,6 +17,10 @@ export type ErrorKind =
   | "unavailable"
   /** The work was cancelled. */
   | "cancelled"
+  /** The caller did not say who it is, or its credentials are not valid (missing, malformed, expired). */
+  | "unauthenticated"
+  /** The caller is known but may not do this. */
+  | "permission-denied"
   /** A bug or an unexpected state: never the caller's fault. */
   | "internal";
 

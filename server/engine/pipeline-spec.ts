@@ -1,4 +1,4 @@
-import type { WorkerResources } from "../executor/executor.ts";
+import type { SecretEnv, WorkerResources } from "../executor/executor.ts";
 
 /** A stage after validation, with every default applied. */
 export interface StageSpec {
@@ -7,6 +7,7 @@ export interface StageSpec {
   image: string;
   command: string[];
   env: Record<string, string>;
+  secretEnv?: SecretEnv[];
   dependsOn: string[];
   workers: number;
   retry: StageRetryPolicy;

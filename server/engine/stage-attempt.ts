@@ -62,6 +62,7 @@ export async function runStageAttempt(ctx: AttemptContext): Promise<AttemptResul
           image: stage.image,
           command: stage.command,
           env: stage.env,
+          ...(stage.secretEnv !== undefined && { secretEnv: stage.secretEnv }),
           resources: stage.resources,
           timeoutMs: stage.timeoutMs,
           pipelineId,

@@ -25,6 +25,8 @@ export interface WorkerSpec {
   /** One element runs through `sh -c`; several run directly. */
   command: readonly string[];
   env: Readonly<Record<string, string>>;
+  /** Variables whose values come from Secrets, by reference only. */
+  secretEnv?: readonly SecretEnv[];
   resources: WorkerResources;
   /** The engine stops the worker after this; an executor may also enforce it itself. */
   timeoutMs?: number;
@@ -85,4 +87,11 @@ export interface Executor {
   leaveWorkersRunning?(): void;
   /** Stops every worker still running (unless told to leave them) and releases resources. */
   close(): Promise<void>;
+}
+
+/** An environment variable set from a key of a Secret (Kubernetes) or a secrets file (local). */
+export interface SecretEnv {
+  name: string;
+  secretName: string;
+  key: string;
 }

@@ -1,6 +1,7 @@
 import type http from "node:http";
 import type http2 from "node:http2";
-import { Code, ConnectError, createConnectRouter } from "@connectrpc/connect";
+import type { TLSSocket } from "node:tls";
+import { Code, ConnectError, createConnectRouter, createContextValues } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import {
   compressionBrotli,
@@ -9,8 +10,11 @@ import {
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import type { ApiDeps } from "../api/api-deps.ts";
+import { createAuditInterceptor } from "../api/audit-interceptor.ts";
+import { createAuthInterceptor } from "../api/auth-interceptor.ts";
 import { createErrorInterceptor } from "../api/error-interceptor.ts";
 import { routes } from "../api/routes.ts";
+import { type Peer, peerKey } from "../auth/identity.ts";
 import { checkBinaryBodies, rejectMarkedBodies } from "./binary-body-check.ts";
 import { coalescedBody } from "./coalesced-body.ts";
 import { reply } from "./reply.ts";
@@ -21,7 +25,15 @@ type Response = http.ServerResponse | http2.Http2ServerResponse;
 /** Serves the API's RPCs on either HTTP version; other paths get `fallback`. */
 export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Response) => void) {
   const router = createConnectRouter({
-    interceptors: [createErrorInterceptor(app.logger), rejectMarkedBodies],
+    // The audit sees the final code; errors leave as ConnectErrors (denials too); callers are
+    // known before bodies are judged.
+    interceptors: [
+      createAuditInterceptor(app.audit),
+      createErrorInterceptor(app.logger),
+      createAuthInterceptor(app.auth, app.logger),
+      app.limits.interceptor(),
+      rejectMarkedBodies,
+    ],
     readMaxBytes: app.config.maxRequestBytes,
     acceptCompression: [compressionGzip, compressionBrotli],
   });
@@ -29,13 +41,15 @@ export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Res
   const paths = new Map<string, UniversalHandler>(
     router.handlers.map((h) => [h.requestPath, checkBinaryBodies(h, app.config.maxRequestBytes)]),
   );
+  const mtls = app.config.auth === "mtls";
   return (req: Request, res: Response): void => {
     const handler = paths.get(req.url?.split("?", 1)[0] ?? "");
     if (handler === undefined) {
       fallback(req, res);
       return;
     }
-    handler(universalRequestFromNodeRequest(req, res, undefined, undefined))
+    const contextValues = createContextValues().set(peerKey, peerOf(req, mtls));
+    handler(universalRequestFromNodeRequest(req, res, undefined, contextValues))
       .then((uRes) =>
         universalResponseToNodeResponse(
           // Only streams have many messages to put together; a unary answer goes out as it is.
@@ -52,4 +66,27 @@ export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Res
         if (!res.headersSent) reply(res, 500, "internal error\n");
       });
   };
+}
+
+/** The connection as the authentication interceptor needs it. */
+function peerOf(req: Request, withCertificate: boolean): Peer {
+  // On HTTP/2 this is a proxy of the connection's socket: read its properties, not its class.
+  const socket = req.socket as typeof req.socket & Partial<TLSSocket>;
+  const peer: Peer = {
+    address: `${socket.remoteAddress ?? ""}:${socket.remotePort ?? ""}`,
+    tls: socket.encrypted === true,
+  };
+  if (!withCertificate || socket.encrypted !== true) return peer;
+  const cert = socket.getPeerCertificate?.();
+  if (cert === undefined || Object.keys(cert).length === 0) return peer;
+  const list = (value: string | string[] | undefined) =>
+    value === undefined ? [] : Array.isArray(value) ? value : [value];
+  const error = socket.authorizationError;
+  peer.certificate = {
+    trusted: socket.authorized === true,
+    ...(error !== undefined && { error: String(error) }),
+    commonName: list(cert.subject?.CN)[0] ?? "",
+    organizations: list(cert.subject?.O),
+  };
+  return peer;
 }

@@ -1,43 +1,98 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
+import tls from "node:tls";
 import type { ApiDeps } from "../api/api-deps.ts";
 import { handleCors } from "./cors.ts";
+import { checkExposure, isLoopback } from "./exposure.ts";
+import { hostAllowed, requestHost } from "./host-check.ts";
 import { reply } from "./reply.ts";
 import { createRpcHandler } from "./request-handler.ts";
+import { TlsCertificate } from "./tls-files.ts";
 
 export interface RunningServer {
   /** The port really bound (useful when asked for port 0). */
   port: number;
   url: string;
+  /** https://… when TLS is on (on the same port). */
+  secureUrl?: string;
   /** Stops accepting, lets open streams end, closes connections. */
   close(): Promise<void>;
 }
 
 const http2Preface = Buffer.from("PRI * HTTP/2.0");
+/** A TLS record's first byte: a handshake. */
+const tlsHandshake = 0x16;
 
 /**
- * One port for everything: gRPC over HTTP/2 cleartext (prior knowledge) and
- * gRPC-Web and Connect over HTTP/1.1 or HTTP/2. The first bytes of each
- * connection say which HTTP it speaks.
+ * One port for everything: gRPC over HTTP/2 (prior knowledge, or ALPN h2 over
+ * TLS) and gRPC-Web and Connect over HTTP/1.1 or HTTP/2. The first bytes of
+ * each connection say whether it is TLS, then which HTTP it speaks.
  */
+/** What a cleartext client from elsewhere gets while TLS is on (HTTP/2 clients just see it close). */
+const refusedCleartext =
+  "HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n" +
+  "cleartext is accepted from this machine only (OTTOSCALER_CLEARTEXT); use https://\n";
+
 export async function startServer(app: ApiDeps): Promise<RunningServer> {
   const { config } = app;
+  if (checkExposure(config).exposedWithoutAuth) {
+    app.logger.warn("listeningUnauthenticated", { host: config.host });
+  }
   const rpc = createRpcHandler(app, (_req, res) => reply(res, 404, "not found\n"));
   const handle = (
     req: http.IncomingMessage | http2.Http2ServerRequest,
     res: http.ServerResponse | http2.Http2ServerResponse,
   ) => {
-    if (handleCors(req, res, config.corsOrigins)) return;
+    // Probes come with the pod's address for a Host, and say nothing worth rebinding for.
     if (req.method === "GET" && (req.url === "/healthz" || req.url === "/readyz")) {
       const ok = req.url === "/healthz" || app.ready;
       reply(res, ok ? 200 : 503, ok ? "ok\n" : "not ready\n");
       return;
     }
+    if (!hostAllowed(req, config.allowedHosts)) {
+      const host = requestHost(req) ?? "";
+      app.logger.warn("requestRefused", { reason: "host", host, path: req.url });
+      reply(res, 421, `host "${host}" is not served here (OTTOSCALER_ALLOWED_HOSTS)\n`);
+      return;
+    }
+    if (handleCors(req, res, config.corsOrigins, "http")) return;
     rpc(req, res);
   };
   const h1 = http.createServer(handle);
   const h2 = http2.createServer({}, handle);
+  const certificate =
+    config.tlsCertFile === ""
+      ? undefined
+      : new TlsCertificate(
+          {
+            certFile: config.tlsCertFile,
+            keyFile: config.tlsKeyFile,
+            ...(config.auth === "mtls" && { clientCaFile: config.tlsClientCaFile }),
+          },
+          app.logger,
+          (options) => secure?.setSecureContext(options),
+        );
+  // TLS connections are handed over decrypted, each to the HTTP the client chose with ALPN.
+  const secure =
+    certificate &&
+    tls.createServer(
+      {
+        ...certificate.options(),
+        ALPNProtocols: ["h2", "http/1.1"],
+        handshakeTimeout: 10_000,
+        // mtls: ask for a certificate but let the handshake finish without one or with a bad
+        // one, so the caller gets Unauthenticated saying why rather than a TLS alert.
+        requestCert: config.auth === "mtls",
+        rejectUnauthorized: false,
+      },
+      (socket) => (socket.alpnProtocol === "h2" ? h2 : h1).emit("connection", socket),
+    );
+  const cleartextAllowed = (socket: net.Socket) =>
+    secure === undefined ||
+    config.cleartext === "any" ||
+    (config.cleartext === "loopback" &&
+      isLoopback(socket.remoteAddress?.replace(/^::ffff:/, "") ?? ""));
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (session) => {
     sessions.add(session);
@@ -68,6 +123,15 @@ export async function startServer(app: ApiDeps): Promise<RunningServer> {
       const head: Buffer | null = socket.read();
       if (head === null) return;
       socket.unshift(head);
+      if (secure !== undefined && head[0] === tlsHandshake) {
+        secure.emit("connection", socket);
+        return;
+      }
+      if (!cleartextAllowed(socket)) {
+        // Closed outright once written: the client's request is never read.
+        socket.end(refusedCleartext, () => socket.destroy());
+        return;
+      }
       const isHttp2 = http2Preface
         .subarray(0, Math.min(head.length, http2Preface.length))
         .equals(head.subarray(0, Math.min(head.length, http2Preface.length)));
@@ -86,7 +150,9 @@ export async function startServer(app: ApiDeps): Promise<RunningServer> {
   return {
     port,
     url: `http://${host}:${port}`,
+    ...(secure !== undefined && { secureUrl: `https://${host}:${port}` }),
     async close() {
+      certificate?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const session of sessions) session.close();
       // HTTP/1.1 connections go as soon as their current response ends.

@@ -81,6 +81,27 @@ export const messages = {
     ko: "🚫 Otto-handler가 배치를 잘못된 것으로 거부하여 건너뜁니다",
   },
   forwardingLag: { en: "📡 log forwarding is behind", ko: "📡 로그 전달이 밀려 있습니다" },
+  listeningUnauthenticated: {
+    en: "⚠️ listening beyond this machine with authentication off: anyone who reaches the port can run any command",
+    ko: "⚠️ 인증 없이 외부 주소에서 요청을 받습니다: 포트에 닿는 누구나 어떤 명령이든 실행할 수 있습니다",
+  },
+  requestRefused: { en: "🚫 request refused", ko: "🚫 요청을 거부했습니다" },
+  accessDenied: { en: "🔒 call refused", ko: "🔒 호출을 거부했습니다" },
+  tokensLoaded: { en: "🔑 tokens loaded", ko: "🔑 토큰을 불러왔습니다" },
+  tokensReloadFailed: {
+    en: "🔑 could not reload the tokens file; the tokens in use stay",
+    ko: "🔑 토큰 파일을 다시 읽지 못했습니다; 기존 토큰을 계속 씁니다",
+  },
+  tlsLoaded: { en: "🔐 TLS certificate in use", ko: "🔐 TLS 인증서를 사용합니다" },
+  tlsReloadFailed: {
+    en: "🔐 could not load the new TLS certificate; the one in use stays",
+    ko: "🔐 새 TLS 인증서를 불러오지 못했습니다; 기존 인증서를 계속 씁니다",
+  },
+  audit: { en: "📝 audit", ko: "📝 감사 기록" },
+  auditWriteFailed: {
+    en: "📝 could not write the audit file",
+    ko: "📝 감사 파일에 쓰지 못했습니다",
+  },
   configInvalid: { en: "⚠️ invalid configuration", ko: "⚠️ 설정이 올바르지 않습니다" },
 } satisfies Record<string, { en: string; ko: string }>;
 

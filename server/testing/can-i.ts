@@ -16,8 +16,24 @@ export interface CanI {
 }
 
 /** What the controller's ServiceAccount in `ns` may do, and a sample of what it may not. */
-export function permissionMatrix(ns: string): CanI[] {
+export function permissionMatrix(ns: string, options: { reviews?: boolean } = {}): CanI[] {
+  // The deployed controller authenticates callers (rbac/auth.yaml); a developer's does not.
+  const reviews = options.reviews === true;
   return [
+    { verb: "create", resource: "tokenreviews.authentication.k8s.io", allowed: reviews },
+    { verb: "create", resource: "subjectaccessreviews.authorization.k8s.io", allowed: reviews },
+    {
+      verb: "create",
+      resource: "localsubjectaccessreviews.authorization.k8s.io",
+      namespace: ns,
+      allowed: reviews,
+    },
+    {
+      verb: "create",
+      resource: "localsubjectaccessreviews.authorization.k8s.io",
+      namespace: "default",
+      allowed: false,
+    },
     // What the Kubernetes executor does, in its own namespace.
     { verb: "create", resource: "jobs.batch", namespace: ns, allowed: true },
     { verb: "get", resource: "jobs.batch", namespace: ns, allowed: true },

@@ -109,8 +109,13 @@ export function parseLogLines(text: string): Record<string, unknown>[] {
 }
 
 /** curl, as users call the API: status code and body. */
-export async function curl(url: string, body?: string): Promise<{ status: number; body: string }> {
+export async function curl(
+  url: string,
+  body?: string,
+  token?: string,
+): Promise<{ status: number; body: string }> {
   const args = ["-sS", "--max-time", "10", "-o", "-", "-w", "\n%{http_code}"];
+  if (token !== undefined) args.push("-H", `authorization: Bearer ${token}`);
   if (body !== undefined) args.push("-H", "Content-Type: application/json", "--data-binary", body);
   const { stdout } = await exec("curl", [...args, url]);
   const cut = stdout.lastIndexOf("\n");

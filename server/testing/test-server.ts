@@ -1,13 +1,14 @@
 import { type Client, createClient } from "@connectrpc/connect";
+import { AuditService } from "../../gen/ottoscaler/v1/audit_pb.js";
 import { LogStreamingService } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
 import { OttoscalerService } from "../../gen/ottoscaler/v1/ottoscaler_pb.js";
 import { type App, createApp } from "../app.ts";
 import type { Protocol } from "../cli/args.ts";
-import { createTransport } from "../cli/transport.ts";
+import { createTransport, type TransportCredentials } from "../cli/transport.ts";
 import { loadConfig } from "../config/config.ts";
 import type { Executor } from "../executor/executor.ts";
 import { type RunningServer, startServer } from "../http/server.ts";
-import { silentLogger } from "../observability/logger.ts";
+import { type Logger, silentLogger } from "../observability/logger.ts";
 import { tempDataDir } from "./data-dir.ts";
 
 export type { Protocol };
@@ -18,16 +19,21 @@ export interface TestServer extends AsyncDisposable {
   app: App;
   server: RunningServer;
   url: string;
-  clients(protocol: Protocol): {
+  /** Clients over cleartext, or over TLS (the server's secureUrl) when credentials name a CA. */
+  clients(
+    protocol: Protocol,
+    credentials?: TransportCredentials,
+  ): {
     ottoscaler: Client<typeof OttoscalerService>;
     logs: Client<typeof LogStreamingService>;
+    audit: Client<typeof AuditService>;
   };
 }
 
 /** A real server on a free loopback port, with the local executor unless told otherwise. */
 export async function startTestServer(
   env: Record<string, string> = {},
-  parts: { executor?: Executor } = {},
+  parts: { executor?: Executor; logger?: Logger } = {},
 ): Promise<TestServer> {
   const config = loadConfig({
     OTTOSCALER_HOST: "127.0.0.1",
@@ -43,11 +49,13 @@ export async function startTestServer(
     app,
     server,
     url: server.url,
-    clients(protocol) {
-      const transport = createTransport(protocol, server.url);
+    clients(protocol, credentials = {}) {
+      const url = credentials.ca !== undefined ? (server.secureUrl ?? "") : server.url;
+      const transport = createTransport(protocol, url, credentials);
       return {
         ottoscaler: createClient(OttoscalerService, transport),
         logs: createClient(LogStreamingService, transport),
+        audit: createClient(AuditService, transport),
       };
     },
     async [Symbol.asyncDispose]() {

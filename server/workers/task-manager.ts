@@ -1,7 +1,7 @@
 import type { WorkerStatus } from "../../gen/ottoscaler/v1/worker_pb.js";
 import { OttoscalerError } from "../domain/errors.ts";
 import { taskWorkerId } from "../domain/worker-id.ts";
-import type { Executor, WorkerOutcome, WorkerResources } from "../executor/executor.ts";
+import type { Executor, SecretEnv, WorkerOutcome, WorkerResources } from "../executor/executor.ts";
 import type { BuildRecorder } from "../logs/build-recorder.ts";
 import type { FollowerCache } from "../logs/follower-cache.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -13,6 +13,7 @@ export interface TaskSpec {
   image: string;
   command: string[];
   env: Record<string, string>;
+  secretEnv?: SecretEnv[];
   resources: WorkerResources;
 }
 
@@ -78,6 +79,7 @@ export class TaskManager {
           image: spec.image,
           command: spec.command,
           env: spec.env,
+          ...(spec.secretEnv !== undefined && { secretEnv: spec.secretEnv }),
           resources: spec.resources,
           taskId: spec.taskId,
           ...(workspace !== undefined && { workspace }),

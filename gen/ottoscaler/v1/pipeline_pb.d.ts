@@ -4,7 +4,7 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
-import type { WorkerResources } from "./worker_pb.js";
+import type { SecretEnvVar, WorkerResources } from "./worker_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 
 /**
@@ -105,6 +105,13 @@ export declare type Stage = Message<"ottoscaler.v1.Stage"> & {
    * @generated from field: ottoscaler.v1.WorkerResources resources = 10;
    */
   resources?: WorkerResources | undefined;
+
+  /**
+   * Environment variables from Secrets (see SecretEnvVar).
+   *
+   * @generated from field: repeated ottoscaler.v1.SecretEnvVar secret_env = 11;
+   */
+  secretEnv: SecretEnvVar[];
 };
 
 /**

@@ -135,6 +135,11 @@ export declare type ScaleRequest = Message<"ottoscaler.v1.ScaleRequest"> & {
    * @generated from field: ottoscaler.v1.WorkerResources resources = 6;
    */
   resources?: WorkerResources | undefined;
+
+  /**
+   * @generated from field: repeated ottoscaler.v1.SecretEnvVar secret_env = 7;
+   */
+  secretEnv: SecretEnvVar[];
 };
 
 /**
@@ -142,6 +147,53 @@ export declare type ScaleRequest = Message<"ottoscaler.v1.ScaleRequest"> & {
  * Use `create(ScaleRequestSchema)` to create a new message.
  */
 export declare const ScaleRequestSchema: GenMessage<ScaleRequest>;
+
+/**
+ * An environment variable whose value is a key of a Secret in the workers' namespace (the
+ * Kubernetes executor puts the reference in the pod; the controller never reads it), or the file
+ * OTTOSCALER_LOCAL_SECRETS_DIR/<name>/<key> with the local executor. The caller must be allowed
+ * to get that Secret; ServiceAccount token Secrets are refused. Only the reference is stored.
+ *
+ * @generated from message ottoscaler.v1.SecretEnvVar
+ */
+export declare type SecretEnvVar = Message<"ottoscaler.v1.SecretEnvVar"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: ottoscaler.v1.SecretKeySelector secret_key_ref = 2;
+   */
+  secretKeyRef?: SecretKeySelector | undefined;
+};
+
+/**
+ * Describes the message ottoscaler.v1.SecretEnvVar.
+ * Use `create(SecretEnvVarSchema)` to create a new message.
+ */
+export declare const SecretEnvVarSchema: GenMessage<SecretEnvVar>;
+
+/**
+ * @generated from message ottoscaler.v1.SecretKeySelector
+ */
+export declare type SecretKeySelector = Message<"ottoscaler.v1.SecretKeySelector"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string key = 2;
+   */
+  key: string;
+};
+
+/**
+ * Describes the message ottoscaler.v1.SecretKeySelector.
+ * Use `create(SecretKeySelectorSchema)` to create a new message.
+ */
+export declare const SecretKeySelectorSchema: GenMessage<SecretKeySelector>;
 
 /**
  * Kubernetes quantities ("500m", "256Mi") for a worker's container.

@@ -1,4 +1,5 @@
 import type { Command } from "../command.ts";
+import { auditCommand } from "./audit.ts";
 import { cancelCommand } from "./cancel.ts";
 import { forwardingCommand } from "./forwarding.ts";
 import { helpCommand } from "./help.ts";
@@ -21,5 +22,6 @@ export const commands: readonly Command[] = [
   scaleUpCommand,
   scaleDownCommand,
   statusCommand,
+  auditCommand,
   helpCommand(() => commands),
 ];

@@ -13,22 +13,20 @@ const options = {
 };
 
 describe("createJobSpec", () => {
-  const job = createJobSpec(
-    {
-      workerId: "build-42.unit-test.a2.w1",
-      index: 1,
-      count: 3,
-      image: "busybox",
-      command: ["make test"],
-      env: { SHARD: "1" },
-      resources: { ...defaultResources, memoryLimit: "1Gi" },
-      timeoutMs: 90_000,
-      pipelineId: "build-42",
-      stageId: "unit-test",
-      attempt: 2,
-    },
-    options,
-  );
+  const spec = {
+    workerId: "build-42.unit-test.a2.w1",
+    index: 1,
+    count: 3,
+    image: "busybox",
+    command: ["make test"],
+    env: { SHARD: "1" },
+    resources: { ...defaultResources, memoryLimit: "1Gi" },
+    timeoutMs: 90_000,
+    pipelineId: "build-42",
+    stageId: "unit-test",
+    attempt: 2,
+  };
+  const job = createJobSpec(spec, options);
   const pod = job.spec?.template.spec;
   const container = pod?.containers[0];
 
@@ -68,6 +66,28 @@ describe("createJobSpec", () => {
     assert.equal(pod?.hostPID, false);
     assert.ok(pod?.volumes?.every((v) => v.hostPath === undefined));
     assert.equal(pod?.automountServiceAccountToken, false);
+    assert.equal(pod?.securityContext?.seccompProfile?.type, "RuntimeDefault");
+    assert.equal(pod?.serviceAccountName, undefined, "the namespace's default unless configured");
+    const own = createJobSpec(spec, { ...options, serviceAccount: "ottoscaler-worker" });
+    assert.equal(own.spec?.template.spec?.serviceAccountName, "ottoscaler-worker");
+    assert.equal(own.spec?.template.spec?.automountServiceAccountToken, false);
+    const withSecret = createJobSpec(
+      { ...spec, secretEnv: [{ name: "PW", secretName: "db", key: "password" }] },
+      options,
+    );
+    // Whatever an env value says, it stays a value: the pod spec keeps its fixed shape.
+    const odd = createJobSpec(
+      { ...spec, env: { X: "hostNetwork: true\nprivileged: true" } },
+      options,
+    );
+    const oddPod = odd.spec?.template.spec;
+    assert.equal(oddPod?.hostNetwork, false);
+    assert.equal(oddPod?.containers[0]?.securityContext?.privileged, false);
+    assert.equal(oddPod?.containers[0]?.securityContext?.allowPrivilegeEscalation, false);
+    assert.deepEqual(withSecret.spec?.template.spec?.containers[0]?.env?.at(-1), {
+      name: "PW",
+      valueFrom: { secretKeyRef: { name: "db", key: "password" } },
+    });
   });
 
   it("runs one string through sh -c with the worker's identity in its env", () => {

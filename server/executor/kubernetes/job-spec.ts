@@ -11,6 +11,8 @@ export interface JobSpecOptions {
   imagePullPolicy: "IfNotPresent" | "Always" | "Never";
   runAsUser: number;
   terminationGraceSeconds: number;
+  /** The workers' own ServiceAccount (no permissions, no token mounted); empty: the namespace's default. */
+  serviceAccount?: string;
 }
 
 export const workerContainer = "worker";
@@ -70,6 +72,8 @@ export function createJobSpec(spec: WorkerSpec, options: JobSpecOptions): V1Job 
         metadata: { labels: objectLabels, annotations: objectAnnotations },
         spec: {
           restartPolicy: "Never",
+          ...(options.serviceAccount && { serviceAccountName: options.serviceAccount }),
+          // Workers talk to no API server: no token in the pod, whichever account it runs as.
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           hostNetwork: false,
@@ -91,7 +95,14 @@ export function createJobSpec(spec: WorkerSpec, options: JobSpecOptions): V1Job 
               imagePullPolicy: options.imagePullPolicy,
               command,
               workingDir: workspacePath,
-              env: Object.entries(workerEnv(spec)).map(([name, value]) => ({ name, value })),
+              env: [
+                ...Object.entries(workerEnv(spec)).map(([name, value]) => ({ name, value })),
+                // By reference: the kubelet reads the Secret, the controller never does.
+                ...(spec.secretEnv ?? []).map((ref) => ({
+                  name: ref.name,
+                  valueFrom: { secretKeyRef: { name: ref.secretName, key: ref.key } },
+                })),
+              ],
               volumeMounts: [{ name: "workspace", mountPath: workspacePath }],
               resources: {
                 requests: {

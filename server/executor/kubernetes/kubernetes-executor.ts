@@ -27,6 +27,8 @@ export interface KubernetesExecutorOptions {
   defaults: WorkerResources;
   imagePullPolicy: "IfNotPresent" | "Always" | "Never";
   runAsUser: number;
+  /** See JobSpecOptions.serviceAccount. */
+  serviceAccount?: string;
   stopGraceMs: number;
   pendingGraceMs: number;
   maxLineBytes: number;
@@ -149,6 +151,7 @@ export class KubernetesExecutor implements Executor {
       defaults: this.#options.defaults,
       imagePullPolicy: this.#options.imagePullPolicy,
       runAsUser: this.#options.runAsUser,
+      ...(this.#options.serviceAccount && { serviceAccount: this.#options.serviceAccount }),
       terminationGraceSeconds: Math.ceil(this.#options.stopGraceMs / 1000),
     });
     const failed = await createJob(this.#clients.batch, this.#options.namespace, job, signal);

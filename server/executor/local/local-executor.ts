@@ -4,6 +4,7 @@ import path from "node:path";
 import { LineSplitter } from "../../util/line-splitter.ts";
 import type { Executor, WorkerHooks, WorkerOutcome, WorkerSpec } from "../executor.ts";
 import { stoppedBy } from "../executor.ts";
+import { readSecretEnv } from "./secret-files.ts";
 import { describeSpawnError } from "./spawn-error.ts";
 import { createWorkerEnv } from "./worker-env.ts";
 
@@ -12,6 +13,8 @@ export interface LocalExecutorOptions {
   /** Time between SIGTERM and SIGKILL when a worker is stopped. */
   stopGraceMs: number;
   maxLineBytes: number;
+  /** Where secretKeyRef values are read: `<dir>/<secret name>/<key>`; empty: none. */
+  secretsDir?: string;
 }
 
 /** Runs each worker as a child process in its own process group. */
@@ -37,10 +40,16 @@ export class LocalExecutor implements Executor {
     if (signal.aborted) return Promise.resolve(stoppedBy(signal));
     const [file, ...args] =
       spec.command.length === 1 ? ["sh", "-c", spec.command[0] ?? ""] : spec.command;
+    let secrets: Record<string, string>;
+    try {
+      secrets = readSecretEnv(spec.secretEnv ?? [], this.#options.secretsDir ?? "");
+    } catch (error) {
+      return Promise.resolve({ phase: "failed", reason: (error as Error).message });
+    }
     return new Promise((resolve) => {
       const child = spawn(file ?? "", args, {
         cwd: spec.workspace,
-        env: createWorkerEnv(spec),
+        env: { ...createWorkerEnv(spec), ...secrets },
         // Its own process group, so stopping it reaches everything it started.
         detached: true,
         stdio: ["ignore", "pipe", "pipe"],
