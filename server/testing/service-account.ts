@@ -21,6 +21,8 @@ export async function applyManifest(yaml: string): Promise<void> {
  */
 export async function serviceAccountToken(namespace: string, name: string): Promise<string> {
   const secret = `${name}-token`;
+  const readToken = () =>
+    kubectl("get", "secret", "-n", namespace, secret, "-o", "jsonpath={.data.token}");
   await applyManifest(`
 apiVersion: v1
 kind: ServiceAccount
@@ -45,30 +47,14 @@ metadata:
     // kubectl 1.20's wait knows conditions only: read the Secret until the token is there.
     async () => {
       for (let i = 0; i < 60; i++) {
-        const token = await kubectl(
-          "get",
-          "secret",
-          "-n",
-          namespace,
-          secret,
-          "-o",
-          "jsonpath={.data.token}",
-        );
+        const token = await readToken();
         if (token !== "") return;
         await new Promise((r) => setTimeout(r, 500));
       }
       throw new Error(`${namespace}/${secret}: no token after 30 s`);
     },
   );
-  const encoded = await kubectl(
-    "get",
-    "secret",
-    "-n",
-    namespace,
-    secret,
-    "-o",
-    "jsonpath={.data.token}",
-  );
+  const encoded = await readToken();
   return Buffer.from(encoded, "base64").toString("utf8");
 }
 
