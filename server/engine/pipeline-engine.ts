@@ -19,7 +19,10 @@ export interface PipelineEngineOptions {
 }
 
 /** The pipelines that ran before (kept on disk), as the engine reads them. */
-export type PipelineHistory = Pick<PipelineArchive, "get" | "removedAt" | "list" | "onRemoved">;
+export type PipelineHistory = Pick<
+  PipelineArchive,
+  "has" | "get" | "removedAt" | "list" | "onRemoved"
+>;
 
 export interface PipelineEngineDeps {
   runner: WorkerRunner;
@@ -59,7 +62,7 @@ export class PipelineEngine {
   start(spec: PipelineSpec): PipelineRun {
     const { history } = this.#deps;
     const id = spec.pipelineId;
-    if (this.#runs.has(id) || history.get(id) !== undefined) {
+    if (this.#runs.has(id) || history.has(id)) {
       throw new OttoscalerError("already-exists", `pipelineId: pipeline "${id}" already exists`);
     }
     const removedAt = history.removedAt(id);

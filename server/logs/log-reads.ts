@@ -20,7 +20,7 @@ export interface LogReadOptions {
 }
 
 /** Says, in the stream itself, that lines are missing (lost to a disk error or to retention). */
-export function missingMarker(workerId: string, missing: number): LogEntry {
+function missingMarker(workerId: string, missing: number): LogEntry {
   return create(LogEntrySchema, {
     workerId,
     line: `[ottoscaler] ${missing} line(s) missing: no longer stored`,
@@ -31,7 +31,7 @@ export function missingMarker(workerId: string, missing: number): LogEntry {
 }
 
 /** The journal a worker's lines are in, from what its id says of its owner. */
-export function journalOfWorker(store: BuildStore, workerId: string): BuildJournal | undefined {
+function journalOfWorker(store: BuildStore, workerId: string): BuildJournal | undefined {
   const ref = parseWorkerId(workerId);
   if (ref === undefined) return undefined;
   return ref.kind === "pipeline"

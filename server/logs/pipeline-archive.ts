@@ -18,6 +18,11 @@ export class PipelineArchive {
     this.#store = store;
   }
 
+  /** Whether the store holds the pipeline: no summary is built to say so. */
+  has(pipelineId: string): boolean {
+    return this.#store.get("pipeline", pipelineId) !== undefined;
+  }
+
   get(pipelineId: string): StoredPipeline | undefined {
     const journal = this.#store.get("pipeline", pipelineId);
     if (journal === undefined) return undefined;
