@@ -92,7 +92,7 @@ export async function runEngineRound(
   try {
     const specs = Array.from({ length: chains }, (_, i) => chainSpec(`${label}-p${i}`, steps));
     const started = performance.now();
-    const runs = specs.map((spec) => app.engine.start(spec));
+    const runs = await Promise.all(specs.map((spec) => app.engine.start(spec)));
     const statuses = await Promise.all(runs.map((run) => run.done));
     const wallMs = performance.now() - started;
     const failed = statuses.filter((s) => s !== PipelineStatus.SUCCEEDED).length;

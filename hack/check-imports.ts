@@ -14,6 +14,7 @@ const layers: readonly { name: string; globs: readonly string[] }[] = [
   { name: "tests", globs: ["server/**/*.test.ts", "server/deploy/**"] },
   { name: "testing", globs: ["server/testing/**"] },
   { name: "http", globs: ["server/http/**"] },
+  { name: "resources", globs: ["server/resources/**"] },
   { name: "api", globs: ["server/api/**"] },
   { name: "auth", globs: ["server/auth/**"] },
   { name: "audit", globs: ["server/audit/**"] },
@@ -69,6 +70,29 @@ const rules: readonly Rule[] = [
   },
   { from: ["api"], to: ["http"], reason: "http sits above api" },
   {
+    from: controller,
+    to: ["resources"],
+    reason:
+      "PipelineRuns are a source of requests beside the API: only the composition root starts them",
+  },
+  {
+    from: ["resources"],
+    to: [
+      "root",
+      "tests",
+      "testing",
+      "dev",
+      "cli",
+      "http",
+      "executor-impl",
+      "logs-store",
+      "auth",
+      "audit",
+    ],
+    reason:
+      "resources turn PipelineRuns into engine calls through the API's validation, nothing more",
+  },
+  {
     from: ["auth"],
     to: except("auth", "base", "gen"),
     reason: "authentication is a leaf the edge (http, api) calls: it knows callers, not the work",
@@ -106,7 +130,7 @@ const rules: readonly Rule[] = [
     reason: "logs sit beside the layers that write and read them (the executor's types aside)",
   },
   {
-    from: except("root", "tests", "testing", "executor-impl", "k8s"),
+    from: except("root", "tests", "testing", "executor-impl", "k8s", "resources"),
     to: ["executor-impl", "k8s"],
     reason: "the composition root picks the executor; others see server/executor/executor.ts",
   },

@@ -14,7 +14,15 @@ import {
 } from "./executor/kubernetes/kubernetes-executor.ts";
 import { LocalExecutor } from "./executor/local/local-executor.ts";
 import { createAccessReviews } from "./k8s/access-reviews.ts";
-import { createClients, loadKubeConfig, resolveNamespace, runningInCluster } from "./k8s/client.ts";
+import {
+  createClients,
+  type KubernetesClients,
+  loadKubeConfig,
+  resolveNamespace,
+  runningInCluster,
+} from "./k8s/client.ts";
+import type { PipelineRunObject } from "./k8s/pipeline-run-resource.ts";
+import { KubernetesRunStore } from "./k8s/pipeline-run-store.ts";
 import { BuildRecorder } from "./logs/build-recorder.ts";
 import { FollowerCache } from "./logs/follower-cache.ts";
 import { Forwarding } from "./logs/forwarding/forwarding.ts";
@@ -25,6 +33,8 @@ import { BuildStore } from "./logs/store/build-store.ts";
 import { applyRetention, type RetentionPolicy } from "./logs/store/retention.ts";
 import { finishInterruptedPipelines } from "./logs/store/stored-pipelines.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
+import { pipelineIdOf } from "./resources/pipeline-run-spec.ts";
+import { engineRunStore, startOrContinue, unfinishedRuns } from "./resources/run-continuation.ts";
 import { TaskManager } from "./workers/task-manager.ts";
 import { WorkerRegistry } from "./workers/worker-registry.ts";
 import { WorkerRunner } from "./workers/worker-runner.ts";
@@ -80,11 +90,21 @@ export function kubernetesExecutorOptions(config: Config): KubernetesExecutorOpt
   };
 }
 
+function executorKind(config: Config): "local" | "kubernetes" {
+  return config.executor === "auto"
+    ? runningInCluster()
+      ? "kubernetes"
+      : "local"
+    : config.executor;
+}
+
 /** The executor the configuration asks for: Kubernetes inside a cluster unless told otherwise. */
-export function createExecutor(config: Config, logger: Logger): Executor {
-  const kind =
-    config.executor === "auto" ? (runningInCluster() ? "kubernetes" : "local") : config.executor;
-  if (kind === "local") {
+export function createExecutor(
+  config: Config,
+  logger: Logger,
+  kubernetes: { clients?: KubernetesClients; runs?: KubernetesRunStore } = {},
+): Executor {
+  if (executorKind(config) === "local") {
     return new LocalExecutor({
       workspaceRoot: config.workspaceRoot,
       stopGraceMs: config.stopGraceMs,
@@ -92,9 +112,13 @@ export function createExecutor(config: Config, logger: Logger): Executor {
       secretsDir: config.localSecretsDir,
     });
   }
+  const { runs } = kubernetes;
   return new KubernetesExecutor(
-    createClients(loadKubeConfig()),
-    kubernetesExecutorOptions(config),
+    kubernetes.clients ?? createClients(loadKubeConfig()),
+    {
+      ...kubernetesExecutorOptions(config),
+      ...(runs !== undefined && { ownerOf: (id: string) => runs.ownerReferenceOf(id) }),
+    },
     logger,
   );
 }
@@ -118,7 +142,21 @@ export function createApp(
     retentionDays: config.auditRetentionDays,
     logger,
   });
-  const executor = parts.executor ?? createExecutor(config, logger);
+  // On Kubernetes, runs are PipelineRun resources: a restarted controller continues them.
+  const clients =
+    parts.executor === undefined && executorKind(config) === "kubernetes"
+      ? createClients(loadKubeConfig())
+      : undefined;
+  const runs =
+    clients !== undefined && config.pipelineRuns
+      ? new KubernetesRunStore(clients.custom, resolveNamespace(config.namespace), logger)
+      : undefined;
+  const executor =
+    parts.executor ??
+    createExecutor(config, logger, {
+      ...(clients !== undefined && { clients }),
+      ...(runs !== undefined && { runs }),
+    });
   const slots = new WorkerSlots(config.maxWorkers);
   const registry = new WorkerRegistry();
   const store = new BuildStore(config.dataDir, logger);
@@ -141,6 +179,7 @@ export function createApp(
   let retentionTimer: NodeJS.Timeout | undefined;
   const delivered = (journal: BuildJournal) => forwarding.delivered(journal);
   const runner = new WorkerRunner({ executor, slots, registry, recorder, followers, logger });
+  const archive = new PipelineArchive(store);
   const engine = new PipelineEngine(
     {
       maxActivePipelines: config.maxActivePipelines,
@@ -153,10 +192,13 @@ export function createApp(
       registry,
       recorder,
       followers,
-      history: new PipelineArchive(store),
+      history: archive,
       logger,
+      ...(runs !== undefined && { store: engineRunStore(runs) }),
     },
   );
+  /** PipelineRuns not ended when this controller started: continued once the executor is up. */
+  let unfinished: PipelineRunObject[] = [];
   const tasks = new TaskManager(config.retainFinishedWorkers, {
     runner,
     executor,
@@ -185,7 +227,8 @@ export function createApp(
     async open() {
       await audit.open();
       await store.load();
-      await finishInterruptedPipelines(store, logger);
+      if (runs !== undefined) unfinished = await unfinishedRuns(runs);
+      await finishInterruptedPipelines(store, logger, new Set(unfinished.map(pipelineIdOf)));
       logger.info("storeLoaded", { dataDir: config.dataDir, builds: store.list().length });
       // Forwarding first: retention keeps what a destination has not acknowledged yet.
       await forwarding.start();
@@ -204,6 +247,15 @@ export function createApp(
     },
     async start() {
       await executor.start?.();
+      if (runs !== undefined) {
+        for (const object of unfinished) {
+          await startOrContinue(object, { runs, engine, archive, limits: config, logger });
+        }
+        unfinished = [];
+      }
+      if (executor instanceof KubernetesExecutor) {
+        await executor.deleteUnclaimedJobs((pipelineId) => engine.isRunning(pipelineId));
+      }
     },
     get ready() {
       return !stopping.signal.aborted && (executor.ready ?? true);
@@ -214,7 +266,12 @@ export function createApp(
         clearInterval(retentionTimer);
         // Before the pipelines end: their workers (e.g. Jobs) keep running instead of being stopped.
         executor.leaveWorkersRunning?.();
-        await Promise.all([engine.shutdown(reason), tasks.shutdown(reason)]);
+        // Runs recorded as PipelineRuns are left to the next controller, which continues them.
+        await Promise.all([
+          engine.shutdown(reason, { leaveRunning: runs !== undefined }),
+          tasks.shutdown(reason),
+        ]);
+        runs?.close();
         await executor.close();
         followers.close();
         await store.close();

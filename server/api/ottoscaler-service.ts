@@ -81,7 +81,7 @@ export function createOttoscalerService(app: ApiDeps): ServiceImpl<typeof Ottosc
         ctx,
         spec.stages.map((s, i) => ({ field: `stages[${i}].secretEnv`, secretEnv: s.secretEnv })),
       );
-      const run = engine.start(spec);
+      const run = await engine.start(spec);
       // The pipeline outlives this stream: a client that leaves can WatchPipeline again.
       yield* run.progress({ signal: ctx.signal });
     },

@@ -326,6 +326,12 @@ export const settings = {
     default: "",
     description: "Local executor: where secretKeyRef values are read (<dir>/<secret>/<key>)",
   }),
+  pipelineRuns: boolean({
+    env: "OTTOSCALER_PIPELINE_RUNS",
+    default: "true",
+    description:
+      "Kubernetes executor: record each run as a PipelineRun resource (the CRD in manifests/base/crds), so a restarted controller continues it and `kubectl apply` starts one",
+  }),
   keepWorkspaces: boolean({
     env: "OTTOSCALER_KEEP_WORKSPACES",
     default: "false",

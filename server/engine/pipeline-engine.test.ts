@@ -76,7 +76,7 @@ function statuses(engine: PipelineEngine, pipelineId: string): Record<string, st
 describe("PipelineEngine", () => {
   it("runs a stage with more workers than the cap in waves, never over the cap", async () => {
     const { engine, executor } = await engineWith(() => ({ durationMs: 1 }), { maxWorkers: 7 });
-    const run = engine.start(pipeline("waves", [stage("wide", { workers: 50 })]));
+    const run = await engine.start(pipeline("waves", [stage("wide", { workers: 50 })]));
     assert.equal(await run.done, PipelineStatus.SUCCEEDED);
     assert.equal(executor.started.length, 50);
     assert.equal(executor.maxRunning, 7);
@@ -84,8 +84,8 @@ describe("PipelineEngine", () => {
 
   it("admits workers first come, first served across pipelines", async () => {
     const { engine, executor } = await engineWith(() => ({ durationMs: 1 }), { maxWorkers: 2 });
-    const first = engine.start(pipeline("first", [stage("s", { workers: 6 })]));
-    const second = engine.start(pipeline("second", [stage("s", { workers: 6 })]));
+    const first = await engine.start(pipeline("first", [stage("s", { workers: 6 })]));
+    const second = await engine.start(pipeline("second", [stage("s", { workers: 6 })]));
     await Promise.all([first.done, second.done]);
     const order = executor.started.map((s) => s.spec.pipelineId);
     assert.deepEqual(order.slice(0, 6), Array(6).fill("first"));
@@ -93,14 +93,16 @@ describe("PipelineEngine", () => {
 
   it("cannot deadlock: many wide pipelines under a tiny cap all finish", async () => {
     const { engine } = await engineWith(() => ({}), { maxWorkers: 1 });
-    const runs = Array.from({ length: 20 }, (_, i) =>
-      engine.start(
-        pipeline(`p${i}`, [
-          stage("a", { workers: 3 }),
-          stage("b", { workers: 5, dependsOn: ["a"] }),
-          stage("c", { workers: 2, dependsOn: ["a"] }),
-          stage("d", { dependsOn: ["b", "c"] }),
-        ]),
+    const runs = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        engine.start(
+          pipeline(`p${i}`, [
+            stage("a", { workers: 3 }),
+            stage("b", { workers: 5, dependsOn: ["a"] }),
+            stage("c", { workers: 2, dependsOn: ["a"] }),
+            stage("d", { dependsOn: ["b", "c"] }),
+          ]),
+        ),
       ),
     );
     const results = await Promise.all(runs.map((r) => r.done));
@@ -111,7 +113,7 @@ describe("PipelineEngine", () => {
     const { engine, executor, registry } = await engineWith((spec) =>
       spec.index === 0 ? { exitCode: 2 } : { durationMs: Number.POSITIVE_INFINITY },
     );
-    const run = engine.start(pipeline("fail-fast", [stage("s", { workers: 3 })]));
+    const run = await engine.start(pipeline("fail-fast", [stage("s", { workers: 3 })]));
     assert.equal(await run.done, PipelineStatus.FAILED);
     assert.equal(executor.started.length, 3);
     const phases = registry.list({ pipelineId: "fail-fast" }).map((w) => WorkerPhase[w.phase]);
@@ -120,7 +122,7 @@ describe("PipelineEngine", () => {
 
   it("cancels a pipeline waiting out a retry backoff without another attempt", async () => {
     const { engine, executor } = await engineWith(() => ({ exitCode: 1 }));
-    const run = engine.start(
+    const run = await engine.start(
       pipeline("backoff", [
         stage("s", { retry: { maxAttempts: 5, initialBackoffMs: 60_000, maxBackoffMs: 60_000 } }),
       ]),
@@ -139,7 +141,7 @@ describe("PipelineEngine", () => {
       () => ({ durationMs: Number.POSITIVE_INFINITY }),
       { maxWorkers: 1 },
     );
-    const run = engine.start(pipeline("queued", [stage("s", { workers: 4 })]));
+    const run = await engine.start(pipeline("queued", [stage("s", { workers: 4 })]));
     for await (const read of run.events.read({ follow: true })) {
       if ("item" in read && read.item.status === PipelineStatus.RUNNING && read.item.stageId) break;
     }
@@ -154,9 +156,9 @@ describe("PipelineEngine", () => {
     const { engine } = await engineWith(() => ({ durationMs: Number.POSITIVE_INFINITY }), {
       maxActivePipelines: 1,
     });
-    engine.start(pipeline("one", [stage("s")]));
-    assert.throws(() => engine.start(pipeline("one", [stage("s")])), kindIs("already-exists"));
-    assert.throws(() => engine.start(pipeline("two", [stage("s")])), kindIs("exhausted"));
+    await engine.start(pipeline("one", [stage("s")]));
+    await assert.rejects(engine.start(pipeline("one", [stage("s")])), kindIs("already-exists"));
+    await assert.rejects(engine.start(pipeline("two", [stage("s")])), kindIs("exhausted"));
     await engine.cancel("one", "test");
   });
 
@@ -164,7 +166,8 @@ describe("PipelineEngine", () => {
     const { engine, registry, followers } = await engineWith(() => ({ lines: ["hello"] }), {
       retainPipelines: 2,
     });
-    for (const id of ["r1", "r2", "r3"]) await engine.start(pipeline(id, [stage("s")])).done;
+    for (const id of ["r1", "r2", "r3"])
+      await (await engine.start(pipeline(id, [stage("s")]))).done;
     assert.equal(registry.list({ pipelineId: "r1" }).length, 0);
     assert.equal(followers.worker("r1.s.a1.w0"), undefined);
     assert.equal(followers.worker("r3.s.a1.w0")?.end, 1);

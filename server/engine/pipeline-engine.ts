@@ -1,5 +1,6 @@
 import type { PipelineSummary } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import { OttoscalerError } from "../domain/errors.ts";
+import type { ResumeState, RunStore } from "../domain/run-record.ts";
 import type { Executor } from "../executor/executor.ts";
 import type { PipelineArchive } from "../logs/pipeline-archive.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -32,6 +33,17 @@ export interface PipelineEngineDeps {
   followers: PipelineFollowers;
   history: PipelineHistory;
   logger: Logger;
+  /**
+   * Where runs are recorded so another controller can continue them (the cluster's
+   * PipelineRuns); without one a run lives only in this process and its journal.
+   */
+  store?: PipelineRunStore;
+}
+
+/** A RunStore that also makes each run's record before the run starts. */
+export interface PipelineRunStore extends RunStore {
+  /** Makes the run's durable record; throws an OttoscalerError (e.g. already-exists) if it cannot. */
+  create(spec: PipelineSpec): Promise<void>;
 }
 
 /** Starts, finds, cancels and forgets pipeline runs. */
@@ -40,6 +52,8 @@ export class PipelineEngine {
   readonly #deps: PipelineEngineDeps;
   readonly #runs = new Map<string, PipelineRun>();
   readonly #finished: PipelineRun[] = [];
+  /** Ids being started (their record is being made): a second start of one is refused. */
+  readonly #starting = new Set<string>();
   #active = 0;
 
   constructor(options: PipelineEngineOptions, deps: PipelineEngineDeps) {
@@ -59,10 +73,11 @@ export class PipelineEngine {
     return this.#active;
   }
 
-  start(spec: PipelineSpec): PipelineRun {
+  /** Starts a new pipeline, once its record (if runs are recorded) is made. */
+  async start(spec: PipelineSpec): Promise<PipelineRun> {
     const { history } = this.#deps;
     const id = spec.pipelineId;
-    if (this.#runs.has(id) || history.has(id)) {
+    if (this.#runs.has(id) || history.has(id) || this.#starting.has(id)) {
       throw new OttoscalerError("already-exists", `pipelineId: pipeline "${id}" already exists`);
     }
     const removedAt = history.removedAt(id);
@@ -74,20 +89,54 @@ export class PipelineEngine {
         `pipelineId: pipeline "${id}" ran before (its logs were removed by retention at ${removedAt}); a pipeline id is used once`,
       );
     }
-    if (this.#active >= this.#options.maxActivePipelines) {
+    if (this.#active + this.#starting.size >= this.#options.maxActivePipelines) {
       throw new OttoscalerError(
         "exhausted",
         `too many pipelines running (${this.#active}, limit ${this.#options.maxActivePipelines}); retry later`,
       );
     }
-    const run = new PipelineRun(spec, {
-      runner: this.#deps.runner,
-      executor: this.#deps.executor,
-      recorder: this.#deps.recorder,
-      followers: this.#deps.followers,
-      logger: this.#deps.logger,
-      keepWorkspaces: this.#options.keepWorkspaces,
-    });
+    const { store } = this.#deps;
+    if (store !== undefined) {
+      this.#starting.add(id);
+      try {
+        await store.create(spec);
+      } finally {
+        this.#starting.delete(id);
+      }
+    }
+    return this.#run(spec, undefined);
+  }
+
+  /**
+   * Continues a pipeline an earlier controller started and did not finish, from its stored
+   * events and record. Its journal is already in the history.
+   */
+  resume(spec: PipelineSpec, state: ResumeState): PipelineRun {
+    const existing = this.#runs.get(spec.pipelineId);
+    if (existing !== undefined) return existing;
+    return this.#run(spec, state);
+  }
+
+  /** Whether a pipeline runs in this process now. */
+  isRunning(pipelineId: string): boolean {
+    const run = this.#runs.get(pipelineId);
+    return run !== undefined && !run.finished;
+  }
+
+  #run(spec: PipelineSpec, resume: ResumeState | undefined): PipelineRun {
+    const run = new PipelineRun(
+      spec,
+      {
+        runner: this.#deps.runner,
+        executor: this.#deps.executor,
+        recorder: this.#deps.recorder,
+        followers: this.#deps.followers,
+        logger: this.#deps.logger,
+        keepWorkspaces: this.#options.keepWorkspaces,
+        ...(this.#deps.store !== undefined && { store: this.#deps.store }),
+      },
+      resume,
+    );
     this.#runs.set(run.id, run);
     this.#active++;
     run.start();
@@ -136,15 +185,26 @@ export class PipelineEngine {
     return run.summary();
   }
 
-  /** Cancels every running pipeline and waits for them to end. */
-  async shutdown(reason: string): Promise<void> {
+  /**
+   * Ends every running pipeline and waits for them: cancelled, or, when runs are recorded
+   * for another controller to continue (`leaveRunning`), left as they are for it.
+   */
+  async shutdown(reason: string, { leaveRunning = false } = {}): Promise<void> {
     const running = [...this.#runs.values()].filter((run) => !run.finished);
-    for (const run of running) run.cancel(reason);
+    for (const run of running) {
+      if (leaveRunning) run.detach(reason);
+      else run.cancel(reason);
+    }
     await Promise.all(running.map((run) => run.done));
   }
 
   #retire(run: PipelineRun): void {
     this.#active--;
+    // A run left for another controller is not finished: nothing of it is kept here.
+    if (!run.finished) {
+      this.#runs.delete(run.id);
+      return;
+    }
     this.#finished.push(run);
     while (this.#finished.length > this.#options.retainPipelines) {
       this.#forget(this.#finished.shift() as PipelineRun);

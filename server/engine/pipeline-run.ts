@@ -8,6 +8,7 @@ import {
   PipelineSummarySchema,
 } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import { isFinal } from "../domain/pipeline-status.ts";
+import type { AttemptRecord, ResumeState, RunRecord, RunStore } from "../domain/run-record.ts";
 import type { Executor } from "../executor/executor.ts";
 import type { BuildRecorder } from "../logs/build-recorder.ts";
 import type { FollowerCache } from "../logs/follower-cache.ts";
@@ -18,6 +19,7 @@ import { sleep } from "../util/sleep.ts";
 import type { WorkerRunner } from "../workers/worker-runner.ts";
 import type { PipelineSpec, StageSpec } from "./pipeline-spec.ts";
 import type { PipelineView, ProgressReadOptions } from "./pipeline-view.ts";
+import { restoreRun } from "./restored-run.ts";
 import { runStageAttempt, workerIdsOf } from "./stage-attempt.ts";
 import { stageRetryDelayMs } from "./stage-retry.ts";
 
@@ -40,16 +42,27 @@ export interface PipelineRunDeps {
   followers: PipelineFollowers;
   logger: Logger;
   keepWorkspaces: boolean;
+  /** Keeps the run's record where another controller can continue it from. */
+  store?: RunStore;
 }
 
 interface StageState {
   spec: StageSpec;
   status: PipelineStatus;
   attempt: number;
+  message: string;
   dependents: StageState[];
   /** Dependencies that have not succeeded yet. */
   waitingOn: number;
+  /** Its attempts so far, the current one last. */
+  attempts: AttemptRecord[];
 }
+
+/** Where a stage goes on from when a new controller continues its pipeline. */
+type StageStart =
+  | { kind: "fresh" }
+  | { kind: "continue"; attempt: number; created: ReadonlySet<number> }
+  | { kind: "retry"; attempt: number; waitMs: number };
 
 /**
  * One pipeline's life: its stages' states and the history of its progress
@@ -59,7 +72,7 @@ interface StageState {
 export class PipelineRun implements PipelineView {
   readonly spec: PipelineSpec;
   readonly events = new ReplayBuffer<PipelineProgress>();
-  readonly createdAt: Timestamp = timestampNow();
+  readonly createdAt: Timestamp;
   finishedAt: Timestamp | undefined;
   status = PipelineStatus.QUEUED;
   /** Every worker this pipeline created, for eviction. */
@@ -72,10 +85,15 @@ export class PipelineRun implements PipelineView {
   #completed = 0;
   #workspace: string | undefined;
   #resolveDone!: (status: PipelineStatus) => void;
+  /** Set when the controller stops and leaves the run for the next one: nothing more is recorded. */
+  #detached = false;
+  readonly #resume: ResumeState | undefined;
 
-  constructor(spec: PipelineSpec, deps: PipelineRunDeps) {
+  constructor(spec: PipelineSpec, deps: PipelineRunDeps, resume?: ResumeState) {
     this.spec = spec;
     this.#deps = deps;
+    this.#resume = resume;
+    this.createdAt = resume?.createdAt ?? timestampNow();
     this.done = new Promise((resolve) => {
       this.#resolveDone = resolve;
     });
@@ -84,8 +102,10 @@ export class PipelineRun implements PipelineView {
         spec: stage,
         status: PipelineStatus.UNSPECIFIED,
         attempt: 0,
+        message: "",
         dependents: [],
         waitingOn: stage.dependsOn.length,
+        attempts: [],
       });
     }
     for (const state of this.#stages.values()) {
@@ -119,6 +139,12 @@ export class PipelineRun implements PipelineView {
 
   /** Starts the pipeline; progress goes to `events`, the end resolves `done`. */
   start(): void {
+    // A run whose record was made but whose journal was not (the controller stopped in between)
+    // starts from the beginning.
+    if (this.#resume !== undefined && this.#resume.events.length > 0) {
+      this.#continue(this.#resume);
+      return;
+    }
     this.#deps.recorder.openPipeline(this.id, {
       name: this.spec.name,
       stageIds: this.spec.stages.map((stage) => stage.id),
@@ -126,6 +152,110 @@ export class PipelineRun implements PipelineView {
     this.#deps.followers.openBuild(this.id);
     this.#emit("", PipelineStatus.QUEUED, 0, `pipeline ${this.id} queued`);
     void this.#begin();
+  }
+
+  /**
+   * Goes on from where an earlier controller stopped: its events are replayed
+   * (numbered on from the last), finished stages stay finished, a stage that
+   * was running continues its attempt (its workers are adopted, not made
+   * again) and a stage waiting to retry waits out what is left of its wait.
+   */
+  #continue(resume: ResumeState): void {
+    for (const event of resume.events) this.events.append(event);
+    this.#deps.recorder.openPipeline(this.id, {
+      name: this.spec.name,
+      stageIds: this.spec.stages.map((stage) => stage.id),
+    });
+    this.#deps.followers.openBuild(this.id, resume.logEntries);
+    const restored = restoreRun([...this.#stages.keys()], resume.events, resume.record);
+    for (const [id, saved] of restored.stages) {
+      const state = this.#stages.get(id);
+      if (state === undefined) continue;
+      state.status = saved.status;
+      state.attempt = saved.attempt;
+      state.attempts = saved.attempts;
+      if (isFinal(saved.status)) this.#completed++;
+    }
+    for (const state of this.#stages.values()) {
+      state.waitingOn = state.spec.dependsOn.filter(
+        (dep) => this.#stages.get(dep)?.status !== PipelineStatus.SUCCEEDED,
+      ).length;
+    }
+    this.#deps.logger.info("pipelineResumed", {
+      pipelineId: this.id,
+      completed: this.#completed,
+      stages: this.#stages.size,
+      sequence: this.events.end,
+    });
+    if (restored.status === PipelineStatus.QUEUED) {
+      void this.#begin();
+      return;
+    }
+    this.status = PipelineStatus.RUNNING;
+    for (const state of this.#stages.values()) {
+      if (isFinal(state.status)) continue;
+      const failedDep = state.spec.dependsOn.find((dep) => {
+        const s = this.#stages.get(dep)?.status;
+        return s !== undefined && isFinal(s) && s !== PipelineStatus.SUCCEEDED;
+      });
+      if (failedDep !== undefined && state.status === PipelineStatus.UNSPECIFIED) {
+        this.#skip(state, failedDep);
+      } else if (state.status === PipelineStatus.RETRYING) {
+        const wait = stageRetryDelayMs(state.spec.retry, state.attempt + 1);
+        const last = restored.stages.get(state.spec.id)?.lastEventAt ?? Date.now();
+        const waitMs = Math.max(0, last + wait - Date.now());
+        void this.#runStage(state, { kind: "retry", attempt: state.attempt + 1, waitMs });
+      } else if (state.status !== PipelineStatus.UNSPECIFIED) {
+        const record = state.attempts.find((a) => a.attempt === state.attempt);
+        void this.#runStage(state, {
+          kind: "continue",
+          attempt: Math.max(1, state.attempt),
+          created: new Set(record?.created ?? []),
+        });
+      } else if (state.waitingOn === 0) {
+        this.#launch(state);
+      }
+    }
+    this.#maybeFinish();
+    this.#save();
+  }
+
+  /**
+   * The controller is stopping and another will continue this run: its
+   * workers are let go (an executor that can leave them running does), and
+   * nothing more is recorded, so the run's journal and record stay where they
+   * were for the next controller.
+   */
+  detach(reason: string): boolean {
+    if (this.finished || this.#cancel.signal.aborted) return false;
+    this.#detached = true;
+    this.#cancel.abort(reason);
+    this.events.close();
+    this.#resolveDone(this.status);
+    return true;
+  }
+
+  /** The run's record as a store keeps it. */
+  record(): RunRecord {
+    return {
+      pipelineId: this.id,
+      status: this.status,
+      completedStages: this.#completed,
+      totalStages: this.#stages.size,
+      sequence: this.events.end,
+      stages: [...this.#stages.values()].map((s) => ({
+        id: s.spec.id,
+        status: s.status,
+        attempt: s.attempt,
+        message: s.message,
+        attempts: s.attempts,
+      })),
+    };
+  }
+
+  #save(): void {
+    if (this.#detached) return;
+    this.#deps.store?.save(this.record());
   }
 
   /** Stops running workers and ends the pipeline CANCELLED. False if it had already ended. */
@@ -184,13 +314,23 @@ export class PipelineRun implements PipelineView {
     void this.#runStage(state);
   }
 
-  async #runStage(state: StageState): Promise<void> {
+  async #runStage(state: StageState, from: StageStart = { kind: "fresh" }): Promise<void> {
     const { spec } = state;
     const signal = this.#cancel.signal;
-    for (let attempt = 1; ; attempt++) {
+    if (from.kind === "retry" && !(await sleep(from.waitMs, signal))) {
+      return this.#stageEnded(state, PipelineStatus.CANCELLED, abortReason(signal, "cancelled"));
+    }
+    for (let attempt = from.kind === "fresh" ? 1 : from.attempt; ; attempt++) {
       state.attempt = attempt;
       const workerIds = workerIdsOf(this.id, spec, attempt);
       this.workerIds.push(...workerIds);
+      const continued = from.kind === "continue" && from.attempt === attempt;
+      let record = state.attempts.find((a) => a.attempt === attempt);
+      if (record === undefined) {
+        record = { attempt, workers: spec.workers, created: [], succeeded: 0, failed: 0 };
+        state.attempts.push(record);
+      }
+      const current = record;
       const result = await runStageAttempt({
         pipelineId: this.id,
         stage: spec,
@@ -198,6 +338,21 @@ export class PipelineRun implements PipelineView {
         workspace: this.#workspace,
         runner: this.#deps.runner,
         signal,
+        ...(continued && {
+          recovered: {
+            created: from.created,
+            linesPerWorker: this.#resume?.linesPerWorker ?? new Map(),
+          },
+        }),
+        onCreated: (index) => {
+          if (current.created.includes(index)) return;
+          current.created.push(index);
+          this.#save();
+        },
+        onWorkerEnded: (outcome) => {
+          if (outcome === "succeeded") current.succeeded++;
+          else if (outcome === "failed") current.failed++;
+        },
         onWaiting: (index, reason) => {
           const status =
             state.status === PipelineStatus.RUNNING
@@ -206,6 +361,8 @@ export class PipelineRun implements PipelineView {
           this.#emit(spec.id, status, attempt, `worker ${index} waiting: ${reason}`, workerIds);
         },
         onRunning: () => {
+          // A continued attempt was running already: its event is in the history.
+          if (continued && state.status === PipelineStatus.RUNNING) return;
           state.status = PipelineStatus.RUNNING;
           this.#emit(
             spec.id,
@@ -247,6 +404,7 @@ export class PipelineRun implements PipelineView {
   }
 
   #stageEnded(state: StageState, status: PipelineStatus, message: string): void {
+    if (this.#detached) return;
     this.#settle(state, status, message);
     this.#deps.logger.info("stageFinished", {
       pipelineId: this.id,
@@ -302,17 +460,25 @@ export class PipelineRun implements PipelineView {
   }
 
   #finish(status: PipelineStatus, message: string): void {
+    if (this.#detached) return;
     this.status = status;
     this.finishedAt = timestampNow();
     this.#emit("", status, 0, message);
     this.events.close();
     this.#deps.followers.closeBuild(this.id);
     const sealed = this.#deps.recorder.sealPipeline(this.id, this.summary());
+    this.#save();
+    // Its Jobs stay until its end is recorded: a controller restarted before then reads them.
+    const stored = (this.#deps.store?.settled(this.id) ?? Promise.resolve()).then(() =>
+      this.#deps.executor.releaseOwner?.(this.id),
+    );
     this.#deps.logger.info("pipelineFinished", {
       pipelineId: this.id,
       status: PipelineStatus[status],
     });
-    void Promise.allSettled([this.#cleanUp(), sealed]).finally(() => this.#resolveDone(status));
+    void Promise.allSettled([this.#cleanUp(), sealed, stored]).finally(() =>
+      this.#resolveDone(status),
+    );
   }
 
   async #cleanUp(): Promise<void> {
@@ -335,6 +501,11 @@ export class PipelineRun implements PipelineView {
     message: string,
     workerIds: string[] = [],
   ): void {
+    if (this.#detached) return;
+    if (stageId !== "") {
+      const state = this.#stages.get(stageId);
+      if (state !== undefined) state.message = message;
+    }
     const event = create(PipelineProgressSchema, {
       pipelineId: this.id,
       stageId,
@@ -349,5 +520,6 @@ export class PipelineRun implements PipelineView {
     });
     this.events.append(event);
     this.#deps.recorder.recordProgress(event);
+    this.#save();
   }
 }

@@ -1,5 +1,5 @@
 import { pipelineWorkerId } from "../domain/worker-id.ts";
-import type { WorkerSpec } from "../executor/executor.ts";
+import type { WorkerOutcome, WorkerSpec } from "../executor/executor.ts";
 import { abortReason } from "../util/abort-reason.ts";
 import type { WorkerRunner } from "../workers/worker-runner.ts";
 import type { StageSpec } from "./pipeline-spec.ts";
@@ -16,6 +16,14 @@ export interface AttemptContext {
   onRunning: () => void;
   /** A worker is held up, e.g. its image cannot be pulled. */
   onWaiting: (index: number, reason: string) => void;
+  /** A worker's Job (or process) now exists: a later controller must adopt it, not make another. */
+  onCreated?: (index: number) => void;
+  onWorkerEnded?: (phase: WorkerOutcome["phase"]) => void;
+  /** Set when a new controller continues this attempt: what the one before it got to. */
+  recovered?: {
+    created: ReadonlySet<number>;
+    linesPerWorker: ReadonlyMap<string, number>;
+  };
 }
 
 export type AttemptResult =
@@ -55,8 +63,10 @@ export async function runStageAttempt(ctx: AttemptContext): Promise<AttemptResul
   try {
     await Promise.all(
       Array.from({ length: stage.workers }, async (_, index) => {
+        const workerId = pipelineWorkerId(pipelineId, stage.id, attempt, index);
+        const { recovered } = ctx;
         const spec: WorkerSpec = {
-          workerId: pipelineWorkerId(pipelineId, stage.id, attempt, index),
+          workerId,
           index,
           count: stage.workers,
           image: stage.image,
@@ -69,13 +79,21 @@ export async function runStageAttempt(ctx: AttemptContext): Promise<AttemptResul
           stageId: stage.id,
           attempt,
           ...(ctx.workspace !== undefined && { workspace: ctx.workspace }),
+          ...(recovered !== undefined && {
+            recovered: {
+              created: recovered.created.has(index),
+              linesRecorded: recovered.linesPerWorker.get(workerId) ?? 0,
+            },
+          }),
         };
         const outcome = await ctx.runner.run(spec, stop.signal, {
           started: onStarted,
+          created: () => ctx.onCreated?.(index),
           waiting: (reason) => {
             if (reason !== "") ctx.onWaiting(index, reason);
           },
         });
+        ctx.onWorkerEnded?.(outcome.phase);
         if (outcome.phase === "failed" && failure === undefined && !stop.signal.aborted) {
           failure = `worker ${index} failed: ${outcome.reason}`;
           stop.abort(`stopped: worker ${index} of the stage failed`);

@@ -36,6 +36,13 @@ export interface WorkerSpec {
   taskId?: string;
   /** A directory shared by the workers of one pipeline or task, when the executor made one. */
   workspace?: string;
+  /**
+   * Set when a new controller continues this worker: whether the earlier one
+   * had made it (so it must be found, never made again) and how many of its
+   * lines are recorded already (the executor passes on every line; the first
+   * `linesRecorded` are dropped before they are recorded).
+   */
+  recovered?: { created: boolean; linesRecorded: number };
 }
 
 export type WorkerStream = "stdout" | "stderr";
@@ -44,6 +51,11 @@ export type WorkerStream = "stdout" | "stderr";
 export interface WorkerHooks {
   /** The worker's process or container has really started. */
   started(): void;
+  /**
+   * The worker now exists where it runs (e.g. its Job was created or adopted): a later
+   * controller must adopt it rather than make another.
+   */
+  created?(): void;
   /** One line of output, without its line break. */
   log(stream: WorkerStream, line: string): void;
   /** Why the worker is not progressing yet (e.g. an image pull failing); empty clears it. */
@@ -87,6 +99,11 @@ export interface Executor {
   leaveWorkersRunning?(): void;
   /** Stops every worker still running (unless told to leave them) and releases resources. */
   close(): Promise<void>;
+  /**
+   * The owner's (a pipeline's) results are recorded for good: what is left of its ended workers
+   * (e.g. their Jobs, kept until now so a restarted controller could read them) may go.
+   */
+  releaseOwner?(pipelineId: string): Promise<void>;
 }
 
 /** An environment variable set from a key of a Secret (Kubernetes) or a secrets file (local). */

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { BatchV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 
 const serviceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
 
@@ -28,8 +28,14 @@ export interface KubernetesClients {
   kc: KubeConfig;
   batch: BatchV1Api;
   core: CoreV1Api;
+  custom: CustomObjectsApi;
 }
 
 export function createClients(kc: KubeConfig): KubernetesClients {
-  return { kc, batch: kc.makeApiClient(BatchV1Api), core: kc.makeApiClient(CoreV1Api) };
+  return {
+    kc,
+    batch: kc.makeApiClient(BatchV1Api),
+    core: kc.makeApiClient(CoreV1Api),
+    custom: kc.makeApiClient(CustomObjectsApi),
+  };
 }

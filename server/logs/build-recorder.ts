@@ -24,6 +24,11 @@ export interface WorkerLogOwner {
   stageId?: string;
   attempt?: number;
   taskId?: string;
+  /**
+   * The sequence of the worker's next line: above 1 when a new controller continues a worker.
+   * @default 1
+   */
+  firstSequence?: number;
 }
 
 export interface BuildHeader {
@@ -52,6 +57,7 @@ export class WorkerLogWriter {
   constructor(owner: WorkerLogOwner, journal: BuildJournal | undefined) {
     this.#owner = owner;
     this.#journal = journal;
+    this.#nextSequence = owner.firstSequence ?? 1;
   }
 
   /** Records one line and returns it as an entry of its build's log. */

@@ -22,9 +22,10 @@ export class FollowerCache {
     this.#options = options;
   }
 
-  openBuild(pipelineId: string): void {
+  /** @param firstIndex Lines the build recorded before (a run continued after a restart). */
+  openBuild(pipelineId: string, firstIndex = 0): void {
     if (!this.#builds.has(pipelineId)) {
-      this.#builds.set(pipelineId, new ReplayBuffer(this.#options.maxLinesPerBuild));
+      this.#builds.set(pipelineId, new ReplayBuffer(this.#options.maxLinesPerBuild, firstIndex));
     }
   }
 
@@ -33,8 +34,9 @@ export class FollowerCache {
     this.#builds.get(pipelineId)?.close();
   }
 
-  openWorker(workerId: string): void {
-    this.#workers.set(workerId, new ReplayBuffer(this.#options.maxLinesPerWorker));
+  /** @param firstIndex Lines the worker recorded before (a worker continued after a restart). */
+  openWorker(workerId: string, firstIndex = 0): void {
+    this.#workers.set(workerId, new ReplayBuffer(this.#options.maxLinesPerWorker, firstIndex));
   }
 
   /** A line of a worker opened here, and of its pipeline's build log if it has one. */

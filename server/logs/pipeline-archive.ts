@@ -1,6 +1,7 @@
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { PipelineProgress, PipelineSummary } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import type { BuildStore } from "./store/build-store.ts";
-import { readJournalProgress } from "./store/journal-reads.ts";
+import { readJournalLog, readJournalProgress } from "./store/journal-reads.ts";
 import { summaryOf } from "./store/stored-pipelines.ts";
 
 /** A pipeline as its journal keeps it. */
@@ -29,6 +30,37 @@ export class PipelineArchive {
     return {
       summary: summaryOf(journal),
       progress: (signal) => readJournalProgress(journal, signal),
+    };
+  }
+
+  /**
+   * What a controller continuing an unfinished pipeline needs from its journal: its events,
+   * when it was made, and how many lines each worker has recorded (read in one pass).
+   */
+  async progressSoFar(pipelineId: string): Promise<
+    | {
+        events: PipelineProgress[];
+        createdAt: Timestamp | undefined;
+        logEntries: number;
+        linesPerWorker: Map<string, number>;
+      }
+    | undefined
+  > {
+    const journal = this.#store.get("pipeline", pipelineId);
+    if (journal === undefined) return undefined;
+    const events: PipelineProgress[] = [];
+    for await (const event of readJournalProgress(journal)) events.push(event);
+    const linesPerWorker = new Map<string, number>();
+    for await (const entry of readJournalLog(journal)) {
+      const id = entry.entry?.workerId ?? "";
+      const sequence = Number(entry.entry?.sequence ?? 0n);
+      linesPerWorker.set(id, Math.max(linesPerWorker.get(id) ?? 0, sequence));
+    }
+    return {
+      events,
+      createdAt: journal.state.header?.createdAt,
+      logEntries: journal.state.logEntries,
+      linesPerWorker,
     };
   }
 

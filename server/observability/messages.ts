@@ -52,6 +52,26 @@ export const messages = {
     en: "💾 could not write to a build journal",
     ko: "💾 빌드 저널에 쓰지 못했습니다",
   },
+  pipelineResumed: {
+    en: "🔁 pipeline continued from where the previous controller stopped",
+    ko: "🔁 이전 컨트롤러가 멈춘 곳에서 파이프라인을 이어 갑니다",
+  },
+  runStatusStale: {
+    en: "⏭️ a newer PipelineRun status is stored than this controller's: not written",
+    ko: "⏭️ 저장된 PipelineRun 상태가 이 컨트롤러의 것보다 새로워 쓰지 않았습니다",
+  },
+  runStatusFailed: {
+    en: "⚠️ could not write a PipelineRun's status",
+    ko: "⚠️ PipelineRun 상태를 쓰지 못했습니다",
+  },
+  runNotContinued: {
+    en: "⚠️ an unfinished PipelineRun cannot be continued",
+    ko: "⚠️ 끝나지 않은 PipelineRun을 이어 갈 수 없습니다",
+  },
+  jobAdopted: {
+    en: "🤝 worker Job adopted from an earlier controller",
+    ko: "🤝 이전 컨트롤러의 워커 Job을 이어받았습니다",
+  },
   pipelineInterrupted: {
     en: "⛔ pipeline interrupted by a controller restart, marked cancelled",
     ko: "⛔ 컨트롤러 재시작으로 중단된 파이프라인을 취소로 기록했습니다",

@@ -45,6 +45,34 @@ export function permissionMatrix(ns: string, options: { reviews?: boolean } = {}
     { verb: "watch", resource: "pods", namespace: ns, allowed: true },
     { verb: "delete", resource: "pods", namespace: ns, allowed: true },
     { verb: "get", resource: "pods", subresource: "log", namespace: ns, allowed: true },
+    // Each run as a PipelineRun: made, watched, its status written, its finalizer removed.
+    ...["create", "get", "list", "watch", "update"].map((verb) => ({
+      verb,
+      resource: "pipelineruns.ottoscaler.io",
+      namespace: ns,
+      allowed: true,
+    })),
+    {
+      verb: "update",
+      resource: "pipelineruns.ottoscaler.io",
+      subresource: "status",
+      namespace: ns,
+      allowed: true,
+    },
+    {
+      verb: "update",
+      resource: "pipelineruns.ottoscaler.io",
+      subresource: "finalizers",
+      namespace: ns,
+      allowed: true,
+    },
+    { verb: "delete", resource: "pipelineruns.ottoscaler.io", namespace: ns, allowed: false },
+    {
+      verb: "create",
+      resource: "pipelineruns.ottoscaler.io",
+      namespace: "default",
+      allowed: false,
+    },
     // Nothing more in its namespace.
     { verb: "update", resource: "jobs.batch", namespace: ns, allowed: false },
     { verb: "patch", resource: "jobs.batch", namespace: ns, allowed: false },

@@ -25,9 +25,20 @@ export class ReplayBuffer<T> {
   #closed = false;
   #wake: (() => void)[] = [];
 
-  constructor(capacity = Number.POSITIVE_INFINITY) {
+  /** Index of the first item this buffer holds: what comes before is read elsewhere. */
+  readonly #base: number;
+
+  /**
+   * @param firstIndex The absolute index of the first item appended: readers asking for
+   * earlier ones are told they were dropped (e.g. a history continued after a restart, whose
+   * beginning is on disk).
+   */
+  constructor(capacity = Number.POSITIVE_INFINITY, firstIndex = 0) {
     if (!(capacity >= 1)) throw new RangeError("capacity must be at least 1");
     this.capacity = capacity;
+    this.#base = firstIndex;
+    this.#start = firstIndex;
+    this.#end = firstIndex;
   }
 
   /** Absolute index of the oldest item still kept. */
@@ -60,7 +71,9 @@ export class ReplayBuffer<T> {
   /** The item at an absolute index, if it is still kept. */
   at(index: number): T | undefined {
     if (index < this.#start || index >= this.#end) return undefined;
-    return Number.isFinite(this.capacity) ? this.#ring[index % this.capacity] : this.#ring[index];
+    return Number.isFinite(this.capacity)
+      ? this.#ring[index % this.capacity]
+      : this.#ring[index - this.#base];
   }
 
   /** Ends the history: followers finish once they have read everything. */

@@ -22,6 +22,8 @@ export interface WorkerRunnerDeps {
 /** What the owner of a worker wants to hear of it while it runs. */
 export interface WorkerWatch {
   started?: () => void;
+  /** The worker exists where it runs (see WorkerHooks.created). */
+  created?: () => void;
   /** Why the worker is not progressing (empty when that has cleared). */
   waiting?: (reason: string) => void;
 }
@@ -63,8 +65,11 @@ export class WorkerRunner {
       ...(spec.stageId !== undefined && { stageId: spec.stageId }),
       ...(spec.attempt !== undefined && { attempt: spec.attempt }),
       ...(spec.taskId !== undefined && { taskId: spec.taskId }),
+      ...(spec.recovered !== undefined && { firstSequence: spec.recovered.linesRecorded + 1 }),
     });
-    followers.openWorker(workerId);
+    // Lines an earlier controller recorded come again from the executor: dropped, counted.
+    let toSkip = spec.recovered?.linesRecorded ?? 0;
+    followers.openWorker(workerId, spec.recovered?.linesRecorded ?? 0);
     changed(
       registry.add({
         workerId,
@@ -90,7 +95,14 @@ export class WorkerRunner {
         logger.debug("workerStarted", { workerId });
         watch.started?.();
       },
-      log: (stream: "stdout" | "stderr", line: string) => followers.add(lines.write(stream, line)),
+      log: (stream: "stdout" | "stderr", line: string) => {
+        if (toSkip > 0) {
+          toSkip--;
+          return;
+        }
+        followers.add(lines.write(stream, line));
+      },
+      created: () => watch.created?.(),
       waiting: (reason: string) => {
         changed(registry.update(workerId, { reason }));
         watch.waiting?.(reason);

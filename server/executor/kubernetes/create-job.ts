@@ -7,15 +7,16 @@ import { stoppedBy } from "../executor.ts";
 
 /**
  * Creates a worker's Job, riding out an API server that is briefly away: only
- * an error that says the Job itself is wrong fails the worker. Returns an
- * outcome only when the worker cannot go on.
+ * an error that says the Job itself is wrong fails the worker. Returns
+ * "exists" when a Job of that name was there before this call (for the caller
+ * to adopt or refuse), an outcome when the worker cannot go on, else nothing.
  */
 export async function createJob(
   batch: BatchV1Api,
   namespace: string,
   job: V1Job,
   signal: AbortSignal,
-): Promise<WorkerOutcome | undefined> {
+): Promise<WorkerOutcome | "exists" | undefined> {
   const name = job.metadata?.name ?? "";
   const retries = new Backoff({ initialMs: 200, maxMs: 3000 });
   for (;;) {
@@ -25,7 +26,7 @@ export async function createJob(
     } catch (cause) {
       const error = classifyKubernetesError(cause, `creating job ${name}`);
       // A lost response to a create that worked: the Job is ours.
-      if (error.class === "conflict" && retries.failures > 0) return undefined;
+      if (error.class === "conflict") return retries.failures > 0 ? undefined : "exists";
       // A just-restarted API server denies everything until its RBAC caches fill.
       const transient =
         (error.class === "transient" && retries.failures < 30) ||

@@ -1,4 +1,4 @@
-import type { V1Job } from "@kubernetes/client-node";
+import type { V1Job, V1OwnerReference } from "@kubernetes/client-node";
 import { kubernetesNameOf } from "../../domain/worker-id.ts";
 import { annotations, labels, managedBy } from "../../k8s/labels.ts";
 import type { WorkerResources, WorkerSpec } from "../executor.ts";
@@ -13,6 +13,8 @@ export interface JobSpecOptions {
   terminationGraceSeconds: number;
   /** The workers' own ServiceAccount (no permissions, no token mounted); empty: the namespace's default. */
   serviceAccount?: string;
+  /** The resource the Job belongs to (its PipelineRun): the Job goes when it does. */
+  owner?: V1OwnerReference;
 }
 
 export const workerContainer = "worker";
@@ -62,12 +64,14 @@ export function createJobSpec(spec: WorkerSpec, options: JobSpecOptions): V1Job 
       namespace: options.namespace,
       labels: objectLabels,
       annotations: objectAnnotations,
+      ...(options.owner !== undefined && { ownerReferences: [options.owner] }),
     },
     spec: {
       backoffLimit: 0,
+      // No ttlSecondsAfterFinished: an ended Job stays until its result and log are recorded
+      // (a long outage must not let the TTL controller delete what a restarted controller reads).
       // A backstop only: the engine enforces the timeout first, and deletes the Job itself.
       ...(timeoutSeconds !== undefined && { activeDeadlineSeconds: timeoutSeconds + 30 }),
-      ttlSecondsAfterFinished: 600,
       template: {
         metadata: { labels: objectLabels, annotations: objectAnnotations },
         spec: {

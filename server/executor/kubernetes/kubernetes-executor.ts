@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type { V1Job, V1Pod } from "@kubernetes/client-node";
+import type { V1Job, V1OwnerReference, V1Pod } from "@kubernetes/client-node";
 import { kubernetesNameOf } from "../../domain/worker-id.ts";
 import type { KubernetesClients } from "../../k8s/client.ts";
-import { isNotFound } from "../../k8s/errors.ts";
+import { classifyKubernetesError, isNotFound } from "../../k8s/errors.ts";
 import { type RunningInformer, startInformer } from "../../k8s/informer.ts";
 import { labels, managedSelector } from "../../k8s/labels.ts";
 import type { Logger } from "../../observability/logger.ts";
@@ -16,6 +16,7 @@ import type {
 } from "../executor.ts";
 import { stoppedBy } from "../executor.ts";
 import { createJob } from "./create-job.ts";
+import { adoptionRefusal } from "./job-adoption.ts";
 import { createJobSpec } from "./job-spec.ts";
 import { deleteOrphanJobs } from "./orphan-jobs.ts";
 import { PodLogCapture } from "./pod-log.ts";
@@ -34,6 +35,8 @@ export interface KubernetesExecutorOptions {
   maxLineBytes: number;
   /** How often every live worker is reconciled even without events, as a safety net. */
   resyncMs?: number;
+  /** The resource a pipeline's worker Jobs belong to (its PipelineRun), when runs are recorded. */
+  ownerOf?: (pipelineId: string) => V1OwnerReference | undefined;
 }
 
 /** One worker being run: what reconcile needs to move it on. */
@@ -86,9 +89,10 @@ export class KubernetesExecutor implements Executor {
   }
 
   /**
-   * Starts the informers, waits for their first lists (for as long as the
-   * API server takes to answer: until then the server is not ready), and
-   * removes the Jobs an earlier controller left behind.
+   * Starts the informers and waits for their first lists (for as long as the
+   * API server takes to answer: until then the server is not ready). The Jobs
+   * an earlier controller left are adopted by the runs that continue, and the
+   * rest removed by `deleteUnclaimedJobs`.
    */
   async start(): Promise<void> {
     const { core, batch, kc } = this.#clients;
@@ -125,12 +129,36 @@ export class KubernetesExecutor implements Executor {
     await Promise.all([this.#jobs.firstSync, this.#pods.firstSync]);
     this.#resync = setInterval(resyncAll, this.#options.resyncMs ?? 30_000);
     this.#resync.unref();
+  }
+
+  /**
+   * Deletes the managed Jobs no run of this controller claims (those of pipelines that ended or
+   * are not continued, and of ScaleUp tasks, which do not outlive their controller), once the
+   * runs that continue have adopted theirs.
+   */
+  async deleteUnclaimedJobs(claimed: (pipelineId: string) => boolean): Promise<void> {
+    const namespace = this.#options.namespace;
+    const jobs = (this.#jobs?.cache.list(namespace) ?? []).filter((job) => {
+      const pipelineId = job.metadata?.labels?.[labels.pipeline];
+      const name = job.metadata?.name ?? "";
+      return !this.#live.has(name) && (pipelineId === undefined || !claimed(pipelineId));
+    });
     try {
-      await deleteOrphanJobs(batch, namespace, this.#jobs.cache.list(namespace), this.#logger);
+      await deleteOrphanJobs(this.#clients.batch, namespace, jobs, this.#logger);
     } catch (error) {
       // Not fatal: they are still labelled, and the next start-up tries again.
       this.#logger.warn("jobDeleteFailed", { error: String(error) });
     }
+  }
+
+  async releaseOwner(pipelineId: string): Promise<void> {
+    const namespace = this.#options.namespace;
+    const jobs = (this.#jobs?.cache.list(namespace) ?? []).filter(
+      (job) =>
+        job.metadata?.labels?.[labels.pipeline] === pipelineId &&
+        !this.#live.has(job.metadata?.name ?? ""),
+    );
+    await Promise.all(jobs.map((job) => this.#deleteJob(job.metadata?.name ?? "")));
   }
 
   get ready(): boolean {
@@ -145,6 +173,8 @@ export class KubernetesExecutor implements Executor {
     if (this.#leaving) return { phase: "stopped", reason: "controller shutting down" };
     if (signal.aborted) return stoppedBy(signal);
     const jobName = kubernetesNameOf(spec.workerId);
+    const owner =
+      spec.pipelineId === undefined ? undefined : this.#options.ownerOf?.(spec.pipelineId);
     const job = createJobSpec(spec, {
       namespace: this.#options.namespace,
       controllerInstance: this.instance,
@@ -153,10 +183,11 @@ export class KubernetesExecutor implements Executor {
       runAsUser: this.#options.runAsUser,
       ...(this.#options.serviceAccount && { serviceAccount: this.#options.serviceAccount }),
       terminationGraceSeconds: Math.ceil(this.#options.stopGraceMs / 1000),
+      ...(owner !== undefined && { owner }),
     });
-    const failed = await createJob(this.#clients.batch, this.#options.namespace, job, signal);
-    if (failed !== undefined) return failed;
-    this.#logger.debug("jobCreated", { job: jobName, workerId: spec.workerId });
+    const made = await this.#createOrAdopt(job, spec, signal);
+    if (made !== undefined) return made;
+    hooks.created?.();
     return new Promise<WorkerOutcome>((resolve) => {
       const worker: LiveWorker = {
         spec,
@@ -188,10 +219,63 @@ export class KubernetesExecutor implements Executor {
   }
 
   /**
+   * Makes the worker's Job, or adopts the one an earlier controller made (found in the cache, or
+   * by the create's AlreadyExists), after checking it is that worker's. A worker the earlier
+   * controller had made whose Job is gone fails: its Job vanished while no controller ran, and
+   * making it again would run its command twice. Returns an outcome only when it cannot go on.
+   */
+  async #createOrAdopt(
+    job: V1Job,
+    spec: WorkerSpec,
+    signal: AbortSignal,
+  ): Promise<WorkerOutcome | undefined> {
+    const namespace = this.#options.namespace;
+    const name = job.metadata?.name ?? "";
+    let existing = this.#jobs?.cache.get(name, namespace);
+    if (existing === undefined && spec.recovered?.created === true) {
+      // The cache may lag a Job made just before the restart: ask the API before failing it.
+      existing = await this.#readJob(name);
+      if (existing === undefined) {
+        return {
+          phase: "failed",
+          reason: `its Job ${name} was deleted while no controller was running`,
+        };
+      }
+    }
+    if (existing === undefined) {
+      const created = await createJob(this.#clients.batch, namespace, job, signal);
+      if (created === undefined) {
+        this.#logger.debug("jobCreated", { job: name, workerId: spec.workerId });
+        return undefined;
+      }
+      if (created !== "exists") return created;
+      existing = await this.#readJob(name);
+      if (existing === undefined)
+        return { phase: "failed", reason: `job ${name} changed while being made` };
+    }
+    const refused = adoptionRefusal(existing, spec.workerId);
+    if (refused !== undefined) return { phase: "failed", reason: refused };
+    this.#logger.info("jobAdopted", { job: name, workerId: spec.workerId });
+    return undefined;
+  }
+
+  async #readJob(name: string): Promise<V1Job | undefined> {
+    try {
+      return await this.#clients.batch.readNamespacedJob({
+        name,
+        namespace: this.#options.namespace,
+      });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw classifyKubernetesError(error, `reading job ${name}`);
+    }
+  }
+
+  /**
    * The controller is shutting down: from now on a worker that is stopped (its signal aborts) or
    * still running at close() is let go, its Job left running rather than deleted, and no new Job
    * is made. A controller that stops (a rollout, a node drain) thus never kills the work in
-   * flight; the next controller's start-up deletes those Jobs as orphans of an earlier process.
+   * flight; the next controller adopts those Jobs (or deletes them, if no run claims them).
    */
   leaveWorkersRunning(): void {
     this.#leaving = true;
@@ -407,8 +491,11 @@ export class KubernetesExecutor implements Executor {
         }
       }
       worker.logs?.close();
-      // Its pod has ended and its log is in: the Job can go in the background.
-      if (worker.removing === undefined) void this.#deleteJob(worker.jobName);
+      // Its pod has ended and its log is in. A pipeline's Job stays until the pipeline's end is
+      // recorded (releaseOwner), so a controller restarted before then can read the result;
+      // a task's goes now.
+      if (worker.removing === undefined && worker.spec.pipelineId === undefined)
+        void this.#deleteJob(worker.jobName);
       this.#resolve(worker, outcome);
     })();
   }

@@ -46,13 +46,19 @@ async function replaySummary(journal: BuildJournal): Promise<PipelineSummary> {
 
 /**
  * Pipelines whose controller stopped before they ended (a crash, SIGKILL)
- * cannot go on: their workers went with it. Each gets a final CANCELLED event
+ * cannot go on when their workers went with it (the local executor's). Each gets a final CANCELLED event
  * saying so, so that watchers, summaries and Otto-handler all see an end.
  * Sealed pipelines are left as they are.
  */
-export async function finishInterruptedPipelines(store: BuildStore, logger: Logger): Promise<void> {
+export async function finishInterruptedPipelines(
+  store: BuildStore,
+  logger: Logger,
+  /** Pipelines another part goes on with (their runs are recorded in the cluster): left open. */
+  continued: ReadonlySet<string> = new Set(),
+): Promise<void> {
   for (const journal of store.list("pipeline")) {
     if (journal.summary !== undefined && isFinal(journal.summary.status)) continue;
+    if (continued.has(journal.id)) continue;
     const last = journal.state.lastProgress;
     if (last === undefined || !isFinal(last.status) || last.stageId !== "") {
       const message = "pipeline interrupted: the controller stopped while it ran";

@@ -1,0 +1,225 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { PipelineStatus } from "../../gen/ottoscaler/v1/pipeline_pb.js";
+import type { RunRecord, RunStore } from "../domain/run-record.ts";
+import { defaultResources } from "../executor/executor.ts";
+import { MemoryExecutor, type WorkerScript } from "../executor/memory/memory-executor.ts";
+import { BuildRecorder } from "../logs/build-recorder.ts";
+import { FollowerCache } from "../logs/follower-cache.ts";
+import { LogReader } from "../logs/log-reads.ts";
+import { PipelineArchive } from "../logs/pipeline-archive.ts";
+import { BuildStore } from "../logs/store/build-store.ts";
+import { silentLogger } from "../observability/logger.ts";
+import { tempDataDir } from "../testing/data-dir.ts";
+import { WorkerRegistry } from "../workers/worker-registry.ts";
+import { WorkerRunner } from "../workers/worker-runner.ts";
+import { WorkerSlots } from "../workers/worker-slots.ts";
+import { PipelineEngine } from "./pipeline-engine.ts";
+import type { PipelineRun } from "./pipeline-run.ts";
+import type { PipelineSpec, StageSpec } from "./pipeline-spec.ts";
+
+/** Keeps the last record saved for each run, as the cluster's PipelineRun status would. */
+class RecordingStore implements RunStore {
+  readonly records = new Map<string, RunRecord>();
+  save(record: RunRecord): void {
+    this.records.set(record.pipelineId, structuredClone(record));
+  }
+  async settled(): Promise<void> {}
+}
+
+/** One controller process: an engine over the data directory `dataDir`. */
+async function controller(dataDir: string, script: WorkerScript, runs: RecordingStore) {
+  const executor = new MemoryExecutor(script);
+  const store = new BuildStore(dataDir, silentLogger);
+  await store.load();
+  const registry = new WorkerRegistry();
+  const followers = new FollowerCache({ maxLinesPerWorker: 100, maxLinesPerBuild: 100 });
+  const recorder = new BuildRecorder(store);
+  const logger = silentLogger;
+  const runner = new WorkerRunner({
+    executor,
+    slots: new WorkerSlots(10),
+    registry,
+    recorder,
+    followers,
+    logger,
+  });
+  const archive = new PipelineArchive(store);
+  const engine = new PipelineEngine(
+    { maxActivePipelines: 10, retainPipelines: 10, keepWorkspaces: false },
+    {
+      runner,
+      executor,
+      registry,
+      recorder,
+      followers,
+      history: archive,
+      logger,
+      store: {
+        ...runs,
+        create: async () => {},
+        save: (r) => runs.save(r),
+        settled: async () => {},
+      },
+    },
+  );
+  return { engine, executor, archive, store, logs: new LogReader(followers, store) };
+}
+
+function stage(id: string, extra: Partial<StageSpec> = {}): StageSpec {
+  return {
+    id,
+    name: id,
+    image: "busybox",
+    command: ["true"],
+    env: {},
+    dependsOn: [],
+    workers: 1,
+    retry: { maxAttempts: 1, initialBackoffMs: 0, maxBackoffMs: 0 },
+    timeoutMs: 60_000,
+    resources: defaultResources,
+    ...extra,
+  };
+}
+
+const spec: PipelineSpec = {
+  pipelineId: "resumed",
+  name: "resumed",
+  stages: [
+    stage("a"),
+    stage("b", { dependsOn: ["a"], workers: 2 }),
+    stage("c", { dependsOn: ["b"] }),
+  ],
+};
+
+async function untilStageRunning(run: PipelineRun, stageId: string) {
+  for await (const read of run.events.read({ follow: true })) {
+    if (
+      "item" in read &&
+      read.item.stageId === stageId &&
+      read.item.status === PipelineStatus.RUNNING
+    )
+      return;
+  }
+}
+
+describe("a pipeline continued by a new controller", () => {
+  it("keeps finished stages, continues the running one without a second start of its workers' earlier lines, and numbers every event and line on without gaps", async () => {
+    const dataDir = tempDataDir();
+    const runs = new RecordingStore();
+    // The first controller: b's workers print two lines each and are still running when it stops.
+    const first = await controller(
+      dataDir,
+      (w) =>
+        w.stageId === "b"
+          ? { lines: [`${w.index}:1`, `${w.index}:2`], durationMs: Number.POSITIVE_INFINITY }
+          : { lines: [`${w.stageId} ran`] },
+      runs,
+    );
+    const run = await first.engine.start(spec);
+    await untilStageRunning(run, "b");
+    // Lines are passed on as they come; the two of each worker are in before b reports running.
+    await first.engine.shutdown("controller stopping", { leaveRunning: true });
+    await first.store.close();
+    assert.equal(run.finished, false, "a run left for the next controller does not end");
+
+    // The second controller: b's workers are found again; their logs come from the start, with
+    // one more line each, and they exit 0.
+    const second = await controller(
+      dataDir,
+      (w) =>
+        w.stageId === "b"
+          ? { lines: [`${w.index}:1`, `${w.index}:2`, `${w.index}:3`] }
+          : { lines: [`${w.stageId} ran`] },
+      runs,
+    );
+    const soFar = await second.archive.progressSoFar("resumed");
+    assert.ok(soFar);
+    const resumed = second.engine.resume(spec, {
+      ...soFar,
+      record: runs.records.get("resumed"),
+    });
+    assert.equal(await resumed.done, PipelineStatus.SUCCEEDED);
+
+    // a ran once (in the first controller), b's workers and c in the second.
+    assert.deepEqual(second.executor.started.map((s) => s.spec.workerId).sort(), [
+      "resumed.b.a1.w0",
+      "resumed.b.a1.w1",
+      "resumed.c.a1.w0",
+    ]);
+    const recovered = second.executor.started.find((s) => s.spec.stageId === "b")?.spec.recovered;
+    assert.deepEqual(recovered?.linesRecorded, 2);
+
+    const events = [];
+    for await (const e of second.engine
+      .view("resumed")
+      .progress({ signal: AbortSignal.timeout(5000) }))
+      events.push(e);
+    assert.deepEqual(
+      events.map((e) => Number(e.sequence)),
+      events.map((_, i) => i + 1),
+    );
+    // b's RUNNING event is not repeated by the continued attempt.
+    assert.equal(
+      events.filter((e) => e.stageId === "b" && e.status === PipelineStatus.RUNNING).length,
+      1,
+    );
+    const lines = [];
+    const log = second.logs.buildLog("resumed", {
+      follow: false,
+      signal: AbortSignal.timeout(5000),
+    });
+    for await (const e of log ?? [])
+      lines.push(`${e.entry?.workerId} ${e.entry?.sequence} ${e.entry?.line}`);
+    assert.deepEqual(lines.sort(), [
+      "resumed.a.a1.w0 1 a ran",
+      "resumed.b.a1.w0 1 0:1",
+      "resumed.b.a1.w0 2 0:2",
+      "resumed.b.a1.w0 3 0:3",
+      "resumed.b.a1.w1 1 1:1",
+      "resumed.b.a1.w1 2 1:2",
+      "resumed.b.a1.w1 3 1:3",
+      "resumed.c.a1.w0 1 c ran",
+    ]);
+    assert.equal(runs.records.get("resumed")?.status, PipelineStatus.SUCCEEDED);
+    await second.store.close();
+  });
+
+  it("waits out only what is left of a retry's backoff, then runs the next attempt", async () => {
+    const dataDir = tempDataDir();
+    const runs = new RecordingStore();
+    const retrying: PipelineSpec = {
+      pipelineId: "retrying",
+      name: "retrying",
+      stages: [
+        stage("flaky", {
+          retry: { maxAttempts: 3, initialBackoffMs: 60_000, maxBackoffMs: 60_000 },
+        }),
+      ],
+    };
+    const first = await controller(dataDir, () => ({ exitCode: 1 }), runs);
+    const run = await first.engine.start(retrying);
+    for await (const read of run.events.read({ follow: true })) {
+      if ("item" in read && read.item.status === PipelineStatus.RETRYING) break;
+    }
+    await first.engine.shutdown("stopping", { leaveRunning: true });
+    await first.store.close();
+    // The record says the wait began long enough ago: the next attempt starts at once.
+    const second = await controller(dataDir, () => ({}), runs);
+    const soFar = await second.archive.progressSoFar("retrying");
+    assert.ok(soFar);
+    const last = soFar.events.at(-1);
+    assert.ok(last?.timestamp);
+    last.timestamp.seconds -= 120n;
+    const resumed = second.engine.resume(retrying, {
+      ...soFar,
+      record: runs.records.get("retrying"),
+    });
+    assert.equal(await resumed.done, PipelineStatus.SUCCEEDED);
+    assert.deepEqual(
+      second.executor.started.map((s) => s.spec.workerId),
+      ["retrying.flaky.a2.w0"],
+    );
+    await second.store.close();
+  });
+});
