@@ -33,6 +33,7 @@ import { BuildStore } from "./logs/store/build-store.ts";
 import { applyRetention, type RetentionPolicy } from "./logs/store/retention.ts";
 import { finishInterruptedPipelines } from "./logs/store/stored-pipelines.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
+import { PipelineRunController } from "./resources/pipeline-run-controller.ts";
 import { pipelineIdOf } from "./resources/pipeline-run-spec.ts";
 import { engineRunStore, startOrContinue, unfinishedRuns } from "./resources/run-continuation.ts";
 import { TaskManager } from "./workers/task-manager.ts";
@@ -199,6 +200,15 @@ export function createApp(
   );
   /** PipelineRuns not ended when this controller started: continued once the executor is up. */
   let unfinished: PipelineRunObject[] = [];
+  const continuation = runs && { runs, engine, archive, limits: config, logger };
+  const runController =
+    clients !== undefined && continuation !== undefined
+      ? new PipelineRunController({
+          ...continuation,
+          kc: clients.kc,
+          namespace: resolveNamespace(config.namespace),
+        })
+      : undefined;
   const tasks = new TaskManager(config.retainFinishedWorkers, {
     runner,
     executor,
@@ -247,15 +257,15 @@ export function createApp(
     },
     async start() {
       await executor.start?.();
-      if (runs !== undefined) {
-        for (const object of unfinished) {
-          await startOrContinue(object, { runs, engine, archive, limits: config, logger });
-        }
+      if (continuation !== undefined) {
+        for (const object of unfinished) await startOrContinue(object, continuation);
         unfinished = [];
       }
       if (executor instanceof KubernetesExecutor) {
         await executor.deleteUnclaimedJobs((pipelineId) => engine.isRunning(pipelineId));
       }
+      // From now on PipelineRuns applied, changed or deleted with kubectl are acted on.
+      await runController?.start();
     },
     get ready() {
       return !stopping.signal.aborted && (executor.ready ?? true);
@@ -264,6 +274,7 @@ export function createApp(
       shutdown ??= (async () => {
         stopping.abort(reason);
         clearInterval(retentionTimer);
+        await runController?.stop();
         // Before the pipelines end: their workers (e.g. Jobs) keep running instead of being stopped.
         executor.leaveWorkersRunning?.();
         // Runs recorded as PipelineRuns are left to the next controller, which continues them.

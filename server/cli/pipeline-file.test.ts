@@ -151,4 +151,29 @@ describe("loadPipelineFile", () => {
       }
     }
   });
+
+  it("runs a PipelineRun manifest's spec.pipeline, and places an error at its line in the manifest", () => {
+    const manifest = [
+      "apiVersion: ottoscaler.io/v1alpha1",
+      "kind: PipelineRun",
+      "metadata: { name: demo }",
+      "spec:",
+      "  pipeline:",
+      "    name: demo",
+      "    stages:",
+      "      - id: build",
+      "        image: busybox",
+      '        command: ["true"]',
+      "",
+    ].join("\n");
+    const request = parsePipelineText(manifest, "run.yaml");
+    assert.deepEqual(
+      request.stages.map((s) => s.id),
+      ["build"],
+    );
+    assert.throws(
+      () => parsePipelineText(manifest.replace("image: busybox", "image: [1]"), "run.yaml"),
+      fileError(/^run\.yaml:9:\d+: stages\[0\]\.image/),
+    );
+  });
 });

@@ -158,12 +158,20 @@ export function parsePipelineText(text: string, fileName: string): PipelineReque
   if (!isObject(value)) {
     throw new CliError(`${fileName}: expected a pipeline object with name and stages`);
   }
+  // A PipelineRun manifest (what `kubectl apply -f` takes) runs its spec.pipeline.
+  let prefix: (string | number)[] = [];
+  if (value.kind === "PipelineRun" && isObject(value.spec) && isObject(value.spec.pipeline)) {
+    value = value.spec.pipeline;
+    prefix = ["spec", "pipeline"];
+  }
+  if (!isObject(value)) throw new CliError(`${fileName}: expected a pipeline object`);
+  const pipeline = value;
   try {
-    return fromJson(PipelineRequestSchema, value);
+    return fromJson(PipelineRequestSchema, pipeline);
   } catch (err) {
-    const problem = locate(PipelineRequestSchema, value, []);
+    const problem = locate(PipelineRequestSchema, pipeline, []);
     if (problem === undefined) throw new CliError(`${fileName}: ${reason(err)}`);
-    const where = position(positions, problem.path);
+    const where = position(positions, [...prefix, ...problem.path]);
     const quoteHint =
       !isJson && /expected string, got (-?\d|true|false|null)/.test(problem.message)
         ? " (quote the value in YAML)"

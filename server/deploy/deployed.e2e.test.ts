@@ -36,6 +36,7 @@ import {
   skipUnlessE2e,
 } from "../testing/deployment.ts";
 import { builtImageId } from "../testing/image.ts";
+import { PipelineRunWatch } from "../testing/pipeline-run-watch.ts";
 import { PodWatch } from "../testing/pod-watch.ts";
 import { PortForward } from "../testing/port-forward.ts";
 import { bindRole, serviceAccountToken } from "../testing/service-account.ts";
@@ -93,6 +94,18 @@ class FollowedLog implements AsyncDisposable {
     this.#child.kill();
     await this.ended;
   }
+}
+
+/** `kubectl apply` of one manifest given as text. */
+async function kubectlApply(manifest: string): Promise<void> {
+  const child = spawn("kubectl", ["apply", "-f", "-"], { stdio: ["pipe", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (c: Buffer) => {
+    stderr += c.toString();
+  });
+  child.stdin.end(manifest);
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  if (code !== 0) throw new Error(`kubectl apply: ${stderr}`);
 }
 
 /** `promise`, or a rejection after `ms`. */
@@ -225,6 +238,22 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
     // A fresh namespace: deploy-to-Available is measured from nothing, and nothing is left over
     // but the data volume (its PersistentVolume is Retained: earlier runs' builds stay stored,
     // and deploy:local binds it to the new claim).
+    // A PipelineRun left running by an earlier run of these tests holds its finalizer until a
+    // controller ends it: with the namespace (and its controller) going, nothing would.
+    const left = await kubectl("get", "pipelineruns", "-n", namespace, "-o", "name").catch(
+      () => "",
+    );
+    for (const name of left.split("\n").filter(Boolean)) {
+      await kubectl(
+        "patch",
+        name,
+        "-n",
+        namespace,
+        "--type=merge",
+        "-p",
+        '{"metadata":{"finalizers":[]}}',
+      );
+    }
     await kubectl("delete", "namespace", namespace, "--ignore-not-found", "--timeout=180s");
     deployed = await deployLocal();
     for (const line of deployed.stderr.split("\n")) {
@@ -593,6 +622,106 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
       `rollout restart: old pod stopped after ${stoppedAfter.toFixed(1)} s; the pipeline ended on the new pod ${readyAfter.toFixed(1)} s after the restart`,
     );
     finished.set(pipelineId, expected);
+  });
+
+  it("runs a PipelineRun applied with kubectl to SUCCEEDED, marks an invalid one with its field error, and cancels a running one that is deleted, leaving no pod", async () => {
+    await using runs = await PipelineRunWatch.start(namespace);
+    await kubectl(
+      "delete",
+      "pipelinerun",
+      "demo",
+      "e2e-invalid",
+      "e2e-deleted",
+      "-n",
+      namespace,
+      "--ignore-not-found",
+    );
+    await kubectl("apply", "-n", namespace, "-f", "examples/pipelinerun.yaml");
+    const demo = await within(
+      runs.until("demo", (o) => o.status?.phase === "SUCCEEDED"),
+      90_000,
+      "examples/pipelinerun.yaml did not succeed",
+    );
+    assert.equal(demo.status?.progress, "2/2");
+    assert.match(demo.status?.pipelineId ?? "", /^demo-[0-9a-f]{8}$/);
+    // What kubectl shows: the printer columns.
+    const table = await kubectl("get", "pipelineruns", "demo", "-n", namespace);
+    assert.match(table, /^NAME\s+PHASE\s+STAGES\s+AGE\ndemo\s+SUCCEEDED\s+2\/2\s+/);
+    // The run is the API's like any other: its logs and events are served.
+    await using pf = await PortForward.start(namespace, pod.name);
+    const entries = (await served(pf.url, [demo.status?.pipelineId ?? ""])).get(
+      demo.status?.pipelineId ?? "",
+    );
+    assert.deepEqual(
+      linesByWorker(entries?.entries ?? []),
+      new Map([
+        ["build/0", ["building", "built"]],
+        ["test/0", ["test shard 0 of 2 passed"]],
+        ["test/1", ["test shard 1 of 2 passed"]],
+      ]),
+    );
+
+    const manifest = (name: string, stages: unknown[]) =>
+      JSON.stringify({
+        apiVersion: "ottoscaler.io/v1alpha1",
+        kind: "PipelineRun",
+        metadata: { name, namespace },
+        spec: { pipeline: { stages } },
+      });
+    await kubectlApply(
+      manifest("e2e-invalid", [{ id: "Bad_Id", image: "busybox", command: ["true"] }]),
+    );
+    const invalid = await within(
+      runs.until("e2e-invalid", (o) => o.status?.phase === "INVALID"),
+      30_000,
+      "the invalid PipelineRun got no status",
+    );
+    assert.deepEqual(
+      invalid.status?.conditions?.map((c) => [c.type, c.status, c.reason]),
+      [["Valid", "False", "InvalidSpec"]],
+    );
+    assert.match(
+      invalid.status?.conditions?.[0]?.message ?? "",
+      /^stages\[0\]\.id: "Bad_Id" must be lower-case/,
+    );
+
+    await kubectlApply(
+      manifest("e2e-deleted", [
+        { id: "sleeper", image: "busybox", workers: 2, command: ["echo up; sleep 300"] },
+      ]),
+    );
+    const running = await within(
+      runs.until("e2e-deleted", (o) => o.status?.stages?.[0]?.status === "RUNNING"),
+      60_000,
+      "the PipelineRun to delete never ran",
+    );
+    const deletedId = running.status?.pipelineId ?? "";
+    await within(
+      pods.changed.until(
+        () => [...pods.running].filter((p) => p.startsWith(`${deletedId}-`)).length === 2,
+      ),
+      60_000,
+      "its two pods never ran",
+    );
+    await kubectl("delete", "pipelinerun", "e2e-deleted", "-n", namespace, "--timeout=60s");
+    // kubectl returns once the object is gone: the finalizer held it until the run had ended.
+    assert.ok(runs.deleted.has("e2e-deleted"));
+    const left = await kubectl(
+      "get",
+      "pods",
+      "-n",
+      namespace,
+      "-l",
+      `${labels.pipeline}=${deletedId}`,
+      "-o",
+      "name",
+    );
+    assert.equal(left.trim(), "", "no pod left");
+    const events = (await served(pf.url, [deletedId])).get(deletedId)?.events ?? [];
+    assert.equal(events.at(-1)?.status, PipelineStatus.CANCELLED, describeEvents(events));
+    assert.match(events.at(-1)?.message ?? "", /PipelineRun e2e-deleted was deleted/);
+    cancelled.add(deletedId);
+    await kubectl("delete", "pipelinerun", "demo", "e2e-invalid", "-n", namespace);
   });
 
   it("replaces an idle controller pod that is deleted: the Deployment brings a new one Ready, which serves every pipeline finished before (StreamBuildLogs, WatchPipeline, ListPipelines) from the claim", async (t) => {

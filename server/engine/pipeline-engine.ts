@@ -44,6 +44,8 @@ export interface PipelineEngineDeps {
 export interface PipelineRunStore extends RunStore {
   /** Makes the run's durable record; throws an OttoscalerError (e.g. already-exists) if it cannot. */
   create(spec: PipelineSpec): Promise<void>;
+  /** Records that the run is to be cancelled, so a controller continuing it cancels it too. */
+  requestCancel?(pipelineId: string, reason: string): Promise<void>;
 }
 
 /** Starts, finds, cancels and forgets pipeline runs. */
@@ -117,6 +119,17 @@ export class PipelineEngine {
     return this.#run(spec, state);
   }
 
+  /** Whether this controller has run, runs or is starting this pipeline, or its id is used. */
+  isKnown(pipelineId: string): boolean {
+    const { history } = this.#deps;
+    return (
+      this.#runs.has(pipelineId) ||
+      this.#starting.has(pipelineId) ||
+      history.has(pipelineId) ||
+      history.removedAt(pipelineId) !== undefined
+    );
+  }
+
   /** Whether a pipeline runs in this process now. */
   isRunning(pipelineId: string): boolean {
     const run = this.#runs.get(pipelineId);
@@ -172,6 +185,14 @@ export class PipelineEngine {
   async cancel(pipelineId: string, reason: string, waitMs = 30_000): Promise<PipelineSummary> {
     this.view(pipelineId);
     const run = this.#runs.get(pipelineId);
+    if (run !== undefined && !run.finished) {
+      try {
+        await this.#deps.store?.requestCancel?.(pipelineId, reason);
+      } catch (error) {
+        // Not recorded: this controller still cancels it; only a restart right now would not.
+        this.#deps.logger.warn("runStatusFailed", { pipelineId, error: String(error) });
+      }
+    }
     if (run === undefined || !run.cancel(reason)) {
       throw new OttoscalerError(
         "precondition",

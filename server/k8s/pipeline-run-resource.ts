@@ -1,3 +1,4 @@
+import type { V1ObjectMeta } from "@kubernetes/client-node";
 import { PipelineStatus } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import type { RunRecord } from "../domain/run-record.ts";
 
@@ -61,18 +62,8 @@ export interface PipelineRunStatus {
 export interface PipelineRunObject {
   apiVersion: string;
   kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    uid?: string;
-    resourceVersion?: string;
-    generation?: number;
-    creationTimestamp?: string;
-    deletionTimestamp?: string;
-    finalizers?: string[];
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
+  /** Custom objects come as plain JSON: its timestamps are strings, whatever the type says. */
+  metadata: V1ObjectMeta & { name: string };
   spec: { pipeline: unknown; cancel?: { reason?: string } };
   status?: PipelineRunStatus;
 }

@@ -101,6 +101,16 @@ export class KubernetesRunStore implements RunStore {
     }
   }
 
+  /** The list as the API server answers it (with its resourceVersion), for an informer. */
+  async listRaw(): Promise<unknown> {
+    return this.#custom.listNamespacedCustomObject({
+      group,
+      version,
+      namespace: this.#namespace,
+      plural,
+    });
+  }
+
   /** From now on, records of `pipelineId` are written to this object. */
   track(pipelineId: string, object: PipelineRunObject): void {
     const known = this.#runs.get(pipelineId);
@@ -252,6 +262,74 @@ export class KubernetesRunStore implements RunStore {
       if (error.class === "not-found") throw conflict;
       await sleep(500, this.#stop.signal);
     }
+  }
+
+  /**
+   * Records on the PipelineRun that the run is to be cancelled (`spec.cancel`), so a
+   * controller that continues it after a restart cancels it too.
+   */
+  async requestCancel(pipelineId: string, reason: string): Promise<void> {
+    const run = this.#runs.get(pipelineId);
+    if (run === undefined) return;
+    for (let tries = 0; tries < 5; tries++) {
+      try {
+        run.object = (await this.#custom.replaceNamespacedCustomObject({
+          group,
+          version,
+          namespace: this.#namespace,
+          plural,
+          name: run.object.metadata.name,
+          body: { ...run.object, spec: { ...run.object.spec, cancel: { reason } } },
+        })) as PipelineRunObject;
+        return;
+      } catch (cause) {
+        const error = classifyKubernetesError(cause, `recording the cancel of ${pipelineId}`);
+        if (error.class === "not-found") return;
+        if (error.class !== "conflict") throw error;
+        await this.#reread(run, error);
+      }
+    }
+  }
+
+  /**
+   * Takes on a PipelineRun this controller did not make (applied with kubectl): its status is
+   * written from now on, and it gets the finalizer, so deleting it cancels the run first.
+   */
+  async adopt(pipelineId: string, object: PipelineRunObject): Promise<void> {
+    this.track(pipelineId, object);
+    const run = this.#runs.get(pipelineId);
+    if (run === undefined || run.object.metadata.finalizers?.includes(pipelineRunFinalizer)) return;
+    for (let tries = 0; tries < 5; tries++) {
+      try {
+        run.object = (await this.#custom.replaceNamespacedCustomObject({
+          group,
+          version,
+          namespace: this.#namespace,
+          plural,
+          name: run.object.metadata.name,
+          body: {
+            ...run.object,
+            metadata: {
+              ...run.object.metadata,
+              finalizers: [...(run.object.metadata.finalizers ?? []), pipelineRunFinalizer],
+            },
+          },
+        })) as PipelineRunObject;
+        return;
+      } catch (cause) {
+        const error = classifyKubernetesError(cause, `adopting PipelineRun ${pipelineId}`);
+        if (error.class !== "conflict") throw error;
+        await this.#reread(run, error);
+        if (run.object.metadata.finalizers?.includes(pipelineRunFinalizer)) return;
+      }
+    }
+  }
+
+  /** A PipelineRun being deleted whose run is over (or never ran here): let it go. */
+  async release(pipelineId: string, object: PipelineRunObject): Promise<void> {
+    this.track(pipelineId, object);
+    const run = this.#runs.get(pipelineId);
+    if (run !== undefined) await this.#release(run);
   }
 
   /** The run's end is recorded: its finalizer has done its job. */

@@ -68,6 +68,10 @@ export const messages = {
     en: "⚠️ an unfinished PipelineRun cannot be continued",
     ko: "⚠️ 끝나지 않은 PipelineRun을 이어 갈 수 없습니다",
   },
+  runReconcileFailed: {
+    en: "⚠️ could not reconcile a PipelineRun; retrying",
+    ko: "⚠️ PipelineRun을 조정하지 못했습니다. 다시 시도합니다",
+  },
   jobAdopted: {
     en: "🤝 worker Job adopted from an earlier controller",
     ko: "🤝 이전 컨트롤러의 워커 Job을 이어받았습니다",

@@ -1,5 +1,4 @@
 import type { Limits } from "../api/validate.ts";
-import { OttoscalerError } from "../domain/errors.ts";
 import type { PipelineEngine, PipelineRunStore } from "../engine/pipeline-engine.ts";
 import {
   isFinalPhase,
@@ -17,6 +16,7 @@ export function engineRunStore(runs: KubernetesRunStore): PipelineRunStore {
     async create(spec) {
       await runs.create(spec.pipelineId, pipelineRequestJson(spec));
     },
+    requestCancel: (pipelineId, reason) => runs.requestCancel(pipelineId, reason),
     save: (record) => runs.save(record),
     settled: (pipelineId) => runs.settled(pipelineId),
   };
@@ -52,13 +52,19 @@ export async function startOrContinue(
   try {
     spec = pipelineSpecOf(object, deps.limits);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    // The API's validation speaks ConnectError: its raw message names the field and the reason.
+    const message =
+      error instanceof Error
+        ? "rawMessage" in error
+          ? String(error.rawMessage)
+          : error.message
+        : String(error);
     deps.logger.warn("runNotContinued", { pipelineId, error: message });
-    if (error instanceof OttoscalerError) await deps.runs.markInvalid(pipelineId, object, message);
+    await deps.runs.markInvalid(pipelineId, object, message);
     return;
   }
   const soFar = await deps.archive.progressSoFar(pipelineId);
-  deps.runs.track(pipelineId, object);
+  await deps.runs.adopt(pipelineId, object);
   deps.engine.resume(spec, {
     events: soFar?.events ?? [],
     createdAt: soFar?.createdAt,

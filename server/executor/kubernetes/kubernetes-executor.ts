@@ -7,6 +7,7 @@ import { type RunningInformer, startInformer } from "../../k8s/informer.ts";
 import { labels, managedSelector } from "../../k8s/labels.ts";
 import type { Logger } from "../../observability/logger.ts";
 import { abortReason } from "../../util/abort-reason.ts";
+import { WorkQueue } from "../../util/work-queue.ts";
 import type {
   Executor,
   WorkerHooks,
@@ -21,7 +22,6 @@ import { createJobSpec } from "./job-spec.ts";
 import { deleteOrphanJobs } from "./orphan-jobs.ts";
 import { PodLogCapture } from "./pod-log.ts";
 import { podState } from "./pod-state.ts";
-import { WorkQueue } from "./work-queue.ts";
 
 export interface KubernetesExecutorOptions {
   namespace: string;
