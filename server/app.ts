@@ -36,6 +36,7 @@ import { createLogger, type Logger } from "./observability/logger.ts";
 import { PipelineRunController } from "./resources/pipeline-run-controller.ts";
 import { pipelineIdOf } from "./resources/pipeline-run-spec.ts";
 import { engineRunStore, startOrContinue, unfinishedRuns } from "./resources/run-continuation.ts";
+import { fileFaultPoints } from "./util/fault-points.ts";
 import { TaskManager } from "./workers/task-manager.ts";
 import { WorkerRegistry } from "./workers/worker-registry.ts";
 import { WorkerRunner } from "./workers/worker-runner.ts";
@@ -88,6 +89,7 @@ export function kubernetesExecutorOptions(config: Config): KubernetesExecutorOpt
     stopGraceMs: config.stopGraceMs,
     pendingGraceMs: config.pendingGraceSeconds * 1000,
     maxLineBytes: config.logMaxLineBytes,
+    ...(config.faultInjection && { faults: fileFaultPoints(path.join(config.dataDir, "faults")) }),
   };
 }
 

@@ -332,6 +332,12 @@ export const settings = {
     description:
       "Kubernetes executor: record each run as a PipelineRun resource (the CRD in manifests/base/crds), so a restarted controller continues it and `kubectl apply` starts one",
   }),
+  faultInjection: boolean({
+    env: "OTTOSCALER_FAULT_INJECTION",
+    default: "false",
+    description:
+      "Tests only: crash points armed by files under <data dir>/faults (e.g. `after-job-create`: SIGKILL right after a worker Job is created, before it is recorded)",
+  }),
   keepWorkspaces: boolean({
     env: "OTTOSCALER_KEEP_WORKSPACES",
     default: "false",

@@ -7,6 +7,7 @@ import { type RunningInformer, startInformer } from "../../k8s/informer.ts";
 import { labels, managedSelector } from "../../k8s/labels.ts";
 import type { Logger } from "../../observability/logger.ts";
 import { abortReason } from "../../util/abort-reason.ts";
+import type { FaultPoints } from "../../util/fault-points.ts";
 import { WorkQueue } from "../../util/work-queue.ts";
 import type {
   Executor,
@@ -35,6 +36,8 @@ export interface KubernetesExecutorOptions {
   maxLineBytes: number;
   /** How often every live worker is reconciled even without events, as a safety net. */
   resyncMs?: number;
+  /** Crash points for tests (`after-job-create`). */
+  faults?: FaultPoints;
   /** The resource a pipeline's worker Jobs belong to (its PipelineRun), when runs are recorded. */
   ownerOf?: (pipelineId: string) => V1OwnerReference | undefined;
 }
@@ -245,6 +248,8 @@ export class KubernetesExecutor implements Executor {
     if (existing === undefined) {
       const created = await createJob(this.#clients.batch, namespace, job, signal);
       if (created === undefined) {
+        // A crash here leaves a Job nobody has recorded: the next controller must adopt it.
+        this.#options.faults?.hit("after-job-create", name);
         this.#logger.debug("jobCreated", { job: name, workerId: spec.workerId });
         return undefined;
       }
