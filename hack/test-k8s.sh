@@ -11,5 +11,5 @@ export OTTOSCALER_K8S_TESTS=1
 export OTTOSCALER_AUDIT_LOG=${K8S_HOME:-$HOME/.cache/ottoscaler-k8s}/state/audit/audit.log
 # The PipelineRun resource the controller records its runs as (cluster-scoped: once per cluster).
 kubectl apply -f manifests/base/crds/ >/dev/null
-kubectl wait --for=condition=Established --timeout=60s crd/pipelineruns.ottoscaler.io >/dev/null
+kubectl wait --for=condition=Established --timeout=60s crd/pipelineruns.ottoscaler.io crd/workergroups.ottoscaler.io >/dev/null
 exec node --test --test-concurrency=1 --test-timeout=900000 "${@:-server/**/*.k8s.test.ts}"

@@ -7,7 +7,7 @@ import { createAuthenticator } from "./auth/create-authenticator.ts";
 import { kubernetesAuthenticator } from "./auth/kubernetes-authenticator.ts";
 import type { Config } from "./config/config.ts";
 import { PipelineEngine } from "./engine/pipeline-engine.ts";
-import type { Executor } from "./executor/executor.ts";
+import type { Executor, WorkerSpec } from "./executor/executor.ts";
 import {
   KubernetesExecutor,
   type KubernetesExecutorOptions,
@@ -23,6 +23,7 @@ import {
 } from "./k8s/client.ts";
 import type { PipelineRunObject } from "./k8s/pipeline-run-resource.ts";
 import { KubernetesRunStore } from "./k8s/pipeline-run-store.ts";
+import { KubernetesGroupStore } from "./k8s/worker-group-store.ts";
 import { BuildRecorder } from "./logs/build-recorder.ts";
 import { FollowerCache } from "./logs/follower-cache.ts";
 import { Forwarding } from "./logs/forwarding/forwarding.ts";
@@ -32,7 +33,9 @@ import type { BuildJournal } from "./logs/store/build-journal.ts";
 import { BuildStore } from "./logs/store/build-store.ts";
 import { applyRetention, type RetentionPolicy } from "./logs/store/retention.ts";
 import { finishInterruptedPipelines } from "./logs/store/stored-pipelines.ts";
+import { TaskHistory } from "./logs/task-history.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
+import { continueGroups, taskGroupStore } from "./resources/group-continuation.ts";
 import { PipelineRunController } from "./resources/pipeline-run-controller.ts";
 import { pipelineIdOf } from "./resources/pipeline-run-spec.ts";
 import { engineRunStore, startOrContinue, unfinishedRuns } from "./resources/run-continuation.ts";
@@ -105,7 +108,11 @@ function executorKind(config: Config): "local" | "kubernetes" {
 export function createExecutor(
   config: Config,
   logger: Logger,
-  kubernetes: { clients?: KubernetesClients; runs?: KubernetesRunStore } = {},
+  kubernetes: {
+    clients?: KubernetesClients;
+    runs?: KubernetesRunStore;
+    groups?: KubernetesGroupStore;
+  } = {},
 ): Executor {
   if (executorKind(config) === "local") {
     return new LocalExecutor({
@@ -115,12 +122,19 @@ export function createExecutor(
       secretsDir: config.localSecretsDir,
     });
   }
-  const { runs } = kubernetes;
+  const { runs, groups } = kubernetes;
   return new KubernetesExecutor(
     kubernetes.clients ?? createClients(loadKubeConfig()),
     {
       ...kubernetesExecutorOptions(config),
-      ...(runs !== undefined && { ownerOf: (id: string) => runs.ownerReferenceOf(id) }),
+      ...(runs !== undefined && {
+        ownerOf: (spec: WorkerSpec) =>
+          spec.pipelineId !== undefined
+            ? runs.ownerReferenceOf(spec.pipelineId)
+            : spec.taskId !== undefined
+              ? groups?.ownerReferenceOf(spec.taskId)
+              : undefined,
+      }),
     },
     logger,
   );
@@ -154,11 +168,16 @@ export function createApp(
     clients !== undefined && config.pipelineRuns
       ? new KubernetesRunStore(clients.custom, resolveNamespace(config.namespace), logger)
       : undefined;
+  const groups =
+    runs !== undefined && clients !== undefined
+      ? new KubernetesGroupStore(clients.custom, resolveNamespace(config.namespace), logger)
+      : undefined;
   const executor =
     parts.executor ??
     createExecutor(config, logger, {
       ...(clients !== undefined && { clients }),
       ...(runs !== undefined && { runs }),
+      ...(groups !== undefined && { groups }),
     });
   const slots = new WorkerSlots(config.maxWorkers);
   const registry = new WorkerRegistry();
@@ -218,6 +237,7 @@ export function createApp(
     recorder,
     followers,
     logger,
+    ...(groups !== undefined && { groups: taskGroupStore(groups) }),
   });
   const stopping = new AbortController();
   let shutdown: Promise<void> | undefined;
@@ -263,8 +283,20 @@ export function createApp(
         for (const object of unfinished) await startOrContinue(object, continuation);
         unfinished = [];
       }
+      const continuedGroups =
+        groups === undefined
+          ? new Set<string>()
+          : await continueGroups(await groups.list(), {
+              tasks,
+              history: new TaskHistory(store),
+              logger,
+            });
       if (executor instanceof KubernetesExecutor) {
-        await executor.deleteUnclaimedJobs((pipelineId) => engine.isRunning(pipelineId));
+        await executor.deleteUnclaimedJobs(
+          ({ pipelineId, taskId }) =>
+            (pipelineId !== undefined && engine.isRunning(pipelineId)) ||
+            (taskId !== undefined && continuedGroups.has(taskId)),
+        );
       }
       // From now on PipelineRuns applied, changed or deleted with kubectl are acted on.
       await runController?.start();
@@ -282,9 +314,10 @@ export function createApp(
         // Runs recorded as PipelineRuns are left to the next controller, which continues them.
         await Promise.all([
           engine.shutdown(reason, { leaveRunning: runs !== undefined }),
-          tasks.shutdown(reason),
+          tasks.shutdown(reason, { leaveRunning: groups !== undefined }),
         ]);
         runs?.close();
+        groups?.close();
         await executor.close();
         followers.close();
         await store.close();

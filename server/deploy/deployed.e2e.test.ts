@@ -16,6 +16,7 @@ import {
   PipelineStatus,
   type PipelineSummary,
 } from "../../gen/ottoscaler/v1/pipeline_pb.js";
+import { WorkerPhase } from "../../gen/ottoscaler/v1/worker_pb.js";
 import { kubernetesNameOf } from "../domain/worker-id.ts";
 import { labels } from "../k8s/labels.ts";
 import { type AuditEvent, jobEvents, waitForAudit } from "../testing/audit-log.ts";
@@ -722,6 +723,88 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
     assert.match(events.at(-1)?.message ?? "", /PipelineRun e2e-deleted was deleted/);
     cancelled.add(deletedId);
     await kubectl("delete", "pipelinerun", "demo", "e2e-invalid", "-n", namespace);
+  });
+
+  it("keeps a worker group of 3 through a rollout restart: the same 3 pods Running under the same worker ids, GetWorkerStatus unchanged, and ScaleDown works after it", async () => {
+    const taskId = `e2e-group-${randomBytes(3).toString("hex")}`;
+    const jobs = [0, 1, 2].map((i) => kubernetesNameOf(`${taskId}.w${i}`));
+    const podsOf = () =>
+      jobs.map((job) => [...pods.owners].find(([, owner]) => owner === `Job/${job}`)?.[0]);
+    let before: Awaited<ReturnType<typeof status>>;
+    const status = async (url: string) => {
+      const client = createClient(
+        OttoscalerService,
+        createTransport("grpc", url, { token: caller }),
+      );
+      const { workers } = await client.getWorkerStatus({ taskId }, { timeoutMs: 10_000 });
+      return workers
+        .map((w) => ({
+          workerId: w.workerId,
+          index: w.index,
+          phase: w.phase,
+          image: w.image,
+          createdAt: w.createdAt,
+          startedAt: w.startedAt,
+        }))
+        .sort((a, b) => a.index - b.index);
+    };
+    {
+      await using pf = await PortForward.start(namespace, pod.name);
+      const client = createClient(
+        OttoscalerService,
+        createTransport("grpc", pf.url, { token: caller }),
+      );
+      await client.scaleUp(
+        {
+          taskId,
+          workerCount: 3,
+          image: "busybox",
+          command: ["while true; do echo alive; sleep 1; done"],
+        },
+        { timeoutMs: 30_000 },
+      );
+      await within(
+        pods.changed.until(() => podsOf().every((p) => p !== undefined && pods.running.has(p))),
+        60_000,
+        "the group's 3 pods never ran",
+      );
+      // Running as the API reports it too: its watch says when.
+      const phases = new Map<string, WorkerPhase>();
+      for await (const event of client.watchWorkers({ taskId }, { timeoutMs: 60_000 })) {
+        if (event.worker !== undefined) phases.set(event.worker.workerId, event.worker.phase);
+        if (phases.size === 3 && [...phases.values()].every((p) => p === WorkerPhase.RUNNING))
+          break;
+      }
+      before = await status(pf.url);
+    }
+    const podsBefore = podsOf();
+    const old = pod.name;
+    await kubectl("rollout", "restart", "deployment/ottoscaler", "-n", namespace);
+    await kubectl("rollout", "status", "deployment/ottoscaler", "-n", namespace, "--timeout=180s");
+    pod = await controllerPod();
+    assert.notEqual(pod.name, old);
+    await using pf = await PortForward.start(namespace, pod.name);
+    assert.deepEqual(await status(pf.url), before);
+    assert.deepEqual(podsOf(), podsBefore, "the same pods");
+    assert.ok(
+      podsBefore.every((p) => p !== undefined && pods.running.has(p)),
+      "still running",
+    );
+    const creates = await waitForAudit(createdJobs(new Set(jobs)));
+    assert.equal(creates.length, 3, "one create per worker Job");
+
+    const client = createClient(
+      OttoscalerService,
+      createTransport("grpc", pf.url, { token: caller }),
+    );
+    const down = await client.scaleDown({ taskId, workerCount: 3 }, { timeoutMs: 60_000 });
+    assert.deepEqual(new Set(down.changedWorkerIds), new Set(before.map((w) => w.workerId)));
+    assert.ok(down.workers.every((w) => w.phase === WorkerPhase.STOPPED));
+    await within(
+      pods.changed.until(() => podsBefore.every((p) => !pods.running.has(p ?? ""))),
+      60_000,
+      "the group's pods did not go",
+    );
   });
 
   it("replaces an idle controller pod that is deleted: the Deployment brings a new one Ready, which serves every pipeline finished before (StreamBuildLogs, WatchPipeline, ListPipelines) from the claim", async (t) => {

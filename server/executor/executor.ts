@@ -70,7 +70,12 @@ export function stoppedBy(signal: AbortSignal): WorkerOutcome {
 export type WorkerOutcome =
   | { phase: "succeeded"; exitCode: 0; reason: string }
   | { phase: "failed"; exitCode?: number; reason: string }
-  | { phase: "stopped"; reason: string };
+  | {
+      phase: "stopped";
+      reason: string;
+      /** The worker goes on where it runs (the controller is stopping): nothing is recorded of it. */
+      leftRunning?: true;
+    };
 
 /**
  * Where workers run. The engine, ScaleUp/ScaleDown and the logs talk only to

@@ -66,6 +66,19 @@ export function permissionMatrix(ns: string, options: { reviews?: boolean } = {}
       namespace: ns,
       allowed: true,
     },
+    ...["create", "get", "list", "update"].map((verb) => ({
+      verb,
+      resource: "workergroups.ottoscaler.io",
+      namespace: ns,
+      allowed: true,
+    })),
+    {
+      verb: "update",
+      resource: "workergroups.ottoscaler.io",
+      subresource: "status",
+      namespace: ns,
+      allowed: true,
+    },
     { verb: "delete", resource: "pipelineruns.ottoscaler.io", namespace: ns, allowed: false },
     {
       verb: "create",

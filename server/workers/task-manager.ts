@@ -18,11 +18,14 @@ export interface TaskSpec {
 }
 
 interface LiveWorker {
+  index: number;
   stop: AbortController;
   ended: Promise<WorkerOutcome>;
 }
 
 interface Task {
+  /** What its workers run: the latest ScaleUp's. */
+  spec: TaskSpec;
   nextIndex: number;
   /** Workers not yet ended, in start order. */
   live: Map<string, LiveWorker>;
@@ -36,6 +39,29 @@ export interface TaskManagerDeps {
   recorder: Pick<BuildRecorder, "nextTaskWorkerIndex" | "sealTask">;
   followers: Pick<FollowerCache, "forgetWorkers">;
   logger: Logger;
+  /** Where groups are recorded so another controller can adopt their workers (WorkerGroups). */
+  groups?: TaskGroupStore;
+}
+
+/** A group as a store keeps it: its task, and which of its workers have not ended. */
+export interface TaskGroupRecord {
+  taskId: string;
+  spec: TaskSpec;
+  live: number[];
+  nextIndex: number;
+}
+
+export interface TaskGroupStore {
+  /** Resolves once this record (or a newer one) is kept. */
+  save(record: TaskGroupRecord): Promise<void>;
+}
+
+/** A worker a new controller adopts: where the one before had got to with it. */
+export interface ContinuedWorker {
+  index: number;
+  /** Its last recorded status. */
+  previous: WorkerStatus | undefined;
+  linesRecorded: number;
 }
 
 const noWorkspace = Promise.resolve(undefined);
@@ -51,6 +77,8 @@ export class TaskManager {
   readonly #retainFinished: number;
   readonly #tasks = new Map<string, Task>();
   readonly #finished: string[] = [];
+  /** Set at a shutdown that leaves the workers running for the next controller. */
+  #leaving = false;
 
   constructor(retainFinished: number, deps: TaskManagerDeps) {
     this.#retainFinished = retainFinished;
@@ -62,36 +90,78 @@ export class TaskManager {
     if (task === undefined) {
       // Worker ids stay unique across restarts: they key the logs forwarded to Otto-handler.
       const nextIndex = this.#deps.recorder.nextTaskWorkerIndex(spec.taskId);
-      task = { nextIndex, live: new Map(), workspace: undefined };
+      task = { spec, nextIndex, live: new Map(), workspace: undefined };
       this.#tasks.set(spec.taskId, task);
     }
+    task.spec = spec;
+    const indexes = Array.from({ length: count }, (_, i) => task.nextIndex + i);
+    task.nextIndex += count;
+    // Recorded before any Job is made, so a controller that takes over claims every one of them.
+    await this.#save(spec.taskId, task, indexes);
     const workspace = await this.#workspaceOf(task, spec.taskId);
-    const changed: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const index = task.nextIndex++;
-      const workerId = taskWorkerId(spec.taskId, index);
-      const stop = new AbortController();
-      const ended = this.#deps.runner.run(
-        {
-          workerId,
-          index,
-          count: task.live.size + 1,
-          image: spec.image,
-          command: spec.command,
-          env: spec.env,
-          ...(spec.secretEnv !== undefined && { secretEnv: spec.secretEnv }),
-          resources: spec.resources,
-          taskId: spec.taskId,
-          ...(workspace !== undefined && { workspace }),
-        },
-        stop.signal,
-      );
-      task.live.set(workerId, { stop, ended });
-      void ended.then(() => this.#ended(spec.taskId, workerId));
-      changed.push(workerId);
-    }
+    const changed = indexes.map((index) => this.#start(task, index, workspace));
     this.#deps.logger.info("workersScaledUp", { taskId: spec.taskId, workers: changed });
     return { workers: this.#deps.registry.list({ taskId: spec.taskId }), changed };
+  }
+
+  /**
+   * Adopts the workers of a group an earlier controller started: each is run again under its
+   * id, which finds its Job (or process) instead of making one.
+   */
+  continue(spec: TaskSpec, workers: ContinuedWorker[], nextIndex: number): void {
+    const task: Task = { spec, nextIndex, live: new Map(), workspace: undefined };
+    this.#tasks.set(spec.taskId, task);
+    for (const worker of workers) {
+      this.#start(task, worker.index, undefined, {
+        recovered: { created: true, linesRecorded: worker.linesRecorded },
+        previous: worker.previous,
+      });
+    }
+    this.#deps.logger.info("workersScaledUp", {
+      taskId: spec.taskId,
+      workers: workers.map((w) => taskWorkerId(spec.taskId, w.index)),
+    });
+  }
+
+  #start(
+    task: Task,
+    index: number,
+    workspace: string | undefined,
+    continued?: {
+      recovered: { created: boolean; linesRecorded: number };
+      previous: WorkerStatus | undefined;
+    },
+  ): string {
+    const { spec } = task;
+    const workerId = taskWorkerId(spec.taskId, index);
+    const stop = new AbortController();
+    const ended = this.#deps.runner.run(
+      {
+        workerId,
+        index,
+        count: task.live.size + 1,
+        image: spec.image,
+        command: spec.command,
+        env: spec.env,
+        ...(spec.secretEnv !== undefined && { secretEnv: spec.secretEnv }),
+        resources: spec.resources,
+        taskId: spec.taskId,
+        ...(workspace !== undefined && { workspace }),
+        ...(continued !== undefined && { recovered: continued.recovered }),
+      },
+      stop.signal,
+      {},
+      continued?.previous,
+    );
+    task.live.set(workerId, { index, stop, ended });
+    void ended.then(() => this.#ended(spec.taskId, workerId));
+    return workerId;
+  }
+
+  async #save(taskId: string, task: Task, extra: number[] = []): Promise<void> {
+    if (this.#leaving) return;
+    const live = [...[...task.live.values()].map((w) => w.index), ...extra];
+    await this.#deps.groups?.save({ taskId, spec: task.spec, live, nextIndex: task.nextIndex });
   }
 
   /** Stops up to `count` live workers, newest first, and waits until they are gone. */
@@ -108,8 +178,12 @@ export class TaskManager {
     return { workers: this.#deps.registry.list({ taskId }), changed };
   }
 
-  /** Stops every task worker, at shutdown. */
-  async shutdown(reason: string): Promise<void> {
+  /**
+   * Stops every task worker, at shutdown; with `leaveRunning` (their groups are recorded for
+   * the next controller) they are let go instead, and nothing more is recorded of them.
+   */
+  async shutdown(reason: string, { leaveRunning = false } = {}): Promise<void> {
+    this.#leaving = leaveRunning;
     const all = [...this.#tasks.values()].flatMap((task) => [...task.live.values()]);
     for (const worker of all) worker.stop.abort(reason);
     await Promise.all(all.map((worker) => worker.ended));
@@ -132,6 +206,10 @@ export class TaskManager {
     const task = this.#tasks.get(taskId);
     if (task === undefined) return;
     task.live.delete(workerId);
+    if (this.#leaving) return;
+    void this.#save(taskId, task).catch((error: unknown) =>
+      this.#deps.logger.warn("runStatusFailed", { taskId, error: String(error) }),
+    );
     this.#finished.push(workerId);
     if (task.live.size === 0) void this.#deps.recorder.sealTask(taskId);
     if (task.live.size === 0 && task.workspace !== undefined) {

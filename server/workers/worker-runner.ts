@@ -46,10 +46,15 @@ export class WorkerRunner {
     this.#deps = deps;
   }
 
+  /**
+   * @param previous The worker's last status, when a new controller continues a worker an
+   * earlier one started: it is registered as it was, not as a new worker.
+   */
   async run(
     spec: WorkerSpec,
     signal: AbortSignal,
     watch: WorkerWatch = {},
+    previous?: WorkerStatus,
   ): Promise<WorkerOutcome> {
     const { executor, slots, registry, recorder, followers, logger } = this.#deps;
     const { workerId } = spec;
@@ -70,21 +75,30 @@ export class WorkerRunner {
     // Lines an earlier controller recorded come again from the executor: dropped, counted.
     let toSkip = spec.recovered?.linesRecorded ?? 0;
     followers.openWorker(workerId, spec.recovered?.linesRecorded ?? 0);
-    changed(
-      registry.add({
-        workerId,
-        taskId: spec.taskId ?? "",
-        pipelineId: spec.pipelineId ?? "",
-        stageId: spec.stageId ?? "",
-        attempt: spec.attempt ?? 0,
-        index: spec.index,
-        image: spec.image,
-        command: [...spec.command],
-        createdAt: timestampNow(),
-      }),
-    );
+    const registered =
+      previous !== undefined
+        ? registry.add({ ...previous })
+        : registry.add({
+            workerId,
+            taskId: spec.taskId ?? "",
+            pipelineId: spec.pipelineId ?? "",
+            stageId: spec.stageId ?? "",
+            attempt: spec.attempt ?? 0,
+            index: spec.index,
+            image: spec.image,
+            command: [...spec.command],
+            createdAt: timestampNow(),
+          });
+    // A continued worker's registration is no change: its journal has it already.
+    if (previous === undefined) changed(registered);
+    let running = previous?.phase === WorkerPhase.RUNNING;
     const hooks = {
       started: () => {
+        if (running) {
+          watch.started?.();
+          return;
+        }
+        running = true;
         changed(
           registry.update(workerId, {
             phase: WorkerPhase.RUNNING,
@@ -118,6 +132,11 @@ export class WorkerRunner {
     } catch (error) {
       // An executor bug or an infrastructure error: the worker fails, the server does not.
       outcome = { phase: "failed", reason: error instanceof Error ? error.message : String(error) };
+    }
+    if ("leftRunning" in outcome && outcome.leftRunning) {
+      // It goes on without us: the next controller records what becomes of it.
+      followers.closeWorker(workerId);
+      return outcome;
     }
     changed(
       registry.update(workerId, {

@@ -38,8 +38,8 @@ export interface KubernetesExecutorOptions {
   resyncMs?: number;
   /** Crash points for tests (`after-job-create`). */
   faults?: FaultPoints;
-  /** The resource a pipeline's worker Jobs belong to (its PipelineRun), when runs are recorded. */
-  ownerOf?: (pipelineId: string) => V1OwnerReference | undefined;
+  /** The resource a worker's Job belongs to (its PipelineRun or WorkerGroup), when they are recorded. */
+  ownerOf?: (spec: WorkerSpec) => V1OwnerReference | undefined;
 }
 
 /** One worker being run: what reconcile needs to move it on. */
@@ -135,16 +135,25 @@ export class KubernetesExecutor implements Executor {
   }
 
   /**
-   * Deletes the managed Jobs no run of this controller claims (those of pipelines that ended or
-   * are not continued, and of ScaleUp tasks, which do not outlive their controller), once the
-   * runs that continue have adopted theirs.
+   * Deletes the managed Jobs no run or worker group of this controller claims (those of
+   * pipelines that ended or are not continued, and of workers no group lists any more), once
+   * the runs and groups that continue have adopted theirs.
    */
-  async deleteUnclaimedJobs(claimed: (pipelineId: string) => boolean): Promise<void> {
+  async deleteUnclaimedJobs(
+    claimed: (owner: { pipelineId?: string; taskId?: string }) => boolean,
+  ): Promise<void> {
     const namespace = this.#options.namespace;
     const jobs = (this.#jobs?.cache.list(namespace) ?? []).filter((job) => {
       const pipelineId = job.metadata?.labels?.[labels.pipeline];
+      const taskId = job.metadata?.labels?.[labels.task];
       const name = job.metadata?.name ?? "";
-      return !this.#live.has(name) && (pipelineId === undefined || !claimed(pipelineId));
+      return (
+        !this.#live.has(name) &&
+        !claimed({
+          ...(pipelineId !== undefined && { pipelineId }),
+          ...(taskId !== undefined && { taskId }),
+        })
+      );
     });
     try {
       await deleteOrphanJobs(this.#clients.batch, namespace, jobs, this.#logger);
@@ -173,11 +182,13 @@ export class KubernetesExecutor implements Executor {
     hooks: WorkerHooks,
     signal: AbortSignal,
   ): Promise<WorkerOutcome> {
-    if (this.#leaving) return { phase: "stopped", reason: "controller shutting down" };
+    // The next controller makes it (or adopts it): nothing of it is recorded here.
+    if (this.#leaving) {
+      return { phase: "stopped", reason: "controller shutting down", leftRunning: true };
+    }
     if (signal.aborted) return stoppedBy(signal);
     const jobName = kubernetesNameOf(spec.workerId);
-    const owner =
-      spec.pipelineId === undefined ? undefined : this.#options.ownerOf?.(spec.pipelineId);
+    const owner = this.#options.ownerOf?.(spec);
     const job = createJobSpec(spec, {
       namespace: this.#options.namespace,
       controllerInstance: this.instance,
@@ -310,7 +321,11 @@ export class KubernetesExecutor implements Executor {
     clearTimeout(worker.stuckTimer);
     worker.logs?.close();
     this.#left.push(worker.jobName);
-    this.#resolve(worker, { phase: "stopped", reason: `${reason}; its Job is left running` });
+    this.#resolve(worker, {
+      phase: "stopped",
+      reason: `${reason}; its Job is left running`,
+      leftRunning: true,
+    });
   }
 
   #podsOf(jobName: string): V1Pod[] {
