@@ -21,6 +21,7 @@ import {
   resolveNamespace,
   runningInCluster,
 } from "./k8s/client.ts";
+import { EventRecorder } from "./k8s/event-recorder.ts";
 import type { PipelineRunObject } from "./k8s/pipeline-run-resource.ts";
 import { KubernetesRunStore } from "./k8s/pipeline-run-store.ts";
 import { KubernetesGroupStore } from "./k8s/worker-group-store.ts";
@@ -166,7 +167,12 @@ export function createApp(
       : undefined;
   const runs =
     clients !== undefined && config.pipelineRuns
-      ? new KubernetesRunStore(clients.custom, resolveNamespace(config.namespace), logger)
+      ? new KubernetesRunStore(
+          clients.custom,
+          resolveNamespace(config.namespace),
+          logger,
+          new EventRecorder(clients.core, resolveNamespace(config.namespace), logger),
+        )
       : undefined;
   const groups =
     runs !== undefined && clients !== undefined

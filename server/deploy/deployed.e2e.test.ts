@@ -97,6 +97,35 @@ class FollowedLog implements AsyncDisposable {
   }
 }
 
+/** Resolves once Events with each of these reasons are recorded on the object `name`. */
+function eventReasons(name: string, reasons: string[]): Promise<void> {
+  const child = spawn(
+    "kubectl",
+    [
+      "get",
+      "events",
+      "-n",
+      namespace,
+      "--field-selector",
+      `involvedObject.name=${name}`,
+      "--watch",
+      "-o",
+      'jsonpath={.reason}{"\\n"}',
+    ],
+    { stdio: ["ignore", "pipe", "ignore"] },
+  );
+  const seen = new Set<string>();
+  return new Promise((resolve) => {
+    child.stdout.on("data", (c: Buffer) => {
+      for (const reason of c.toString().split("\n")) seen.add(reason.trim());
+      if (reasons.every((r) => seen.has(r))) {
+        child.kill();
+        resolve();
+      }
+    });
+  });
+}
+
 /** `kubectl apply` of one manifest given as text. */
 async function kubectlApply(manifest: string): Promise<void> {
   const child = spawn("kubectl", ["apply", "-f", "-"], { stdio: ["pipe", "ignore", "pipe"] });
@@ -645,6 +674,15 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
     );
     assert.equal(demo.status?.progress, "2/2");
     assert.match(demo.status?.pipelineId ?? "", /^demo-[0-9a-f]{8}$/);
+    // kubectl describe tells the story: the Events the controller recorded on it.
+    await within(
+      eventReasons("demo", ["StageStarted", "StageSucceeded", "PipelineSucceeded"]),
+      30_000,
+      "no Events on the PipelineRun",
+    );
+    const described = await kubectl("describe", "pipelinerun", "demo", "-n", namespace);
+    assert.match(described, /Normal\s+StageStarted\s+.*stage build: attempt 1 running/);
+    assert.match(described, /Normal\s+PipelineSucceeded\s+.*pipeline succeeded/);
     // What kubectl shows: the printer columns.
     const table = await kubectl("get", "pipelineruns", "demo", "-n", namespace);
     assert.match(table, /^NAME\s+PHASE\s+STAGES\s+AGE\ndemo\s+SUCCEEDED\s+2\/2\s+/);

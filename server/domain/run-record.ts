@@ -41,6 +41,8 @@ export interface RunStore {
   save(record: RunRecord): void;
   /** Resolves once every record saved so far is written or has failed for good. */
   settled(pipelineId: string): Promise<void>;
+  /** Each progress event as it happens (e.g. for Kubernetes Events on the PipelineRun). */
+  observe?(event: PipelineProgress): void;
 }
 
 /** What a run continued by a new controller starts from. */

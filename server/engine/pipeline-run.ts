@@ -520,6 +520,7 @@ export class PipelineRun implements PipelineView {
     });
     this.events.append(event);
     this.#deps.recorder.recordProgress(event);
+    this.#deps.store?.observe?.(event);
     this.#save();
   }
 }

@@ -1,11 +1,14 @@
 import type { CustomObjectsApi, V1OwnerReference } from "@kubernetes/client-node";
+import type { PipelineProgress } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import { OttoscalerError } from "../domain/errors.ts";
 import type { RunRecord, RunStore } from "../domain/run-record.ts";
 import type { Logger } from "../observability/logger.ts";
 import { Backoff } from "../util/backoff.ts";
 import { sleep } from "../util/sleep.ts";
 import { classifyKubernetesError, type KubernetesError } from "./errors.ts";
+import type { EventRecorder } from "./event-recorder.ts";
 import { labels } from "./labels.ts";
+import { runEventOf } from "./pipeline-run-events.ts";
 import {
   isFinalPhase,
   type PipelineRunObject,
@@ -38,10 +41,30 @@ export class KubernetesRunStore implements RunStore {
   readonly #runs = new Map<string, RunWrites>();
   readonly #stop = new AbortController();
 
-  constructor(custom: CustomObjectsApi, namespace: string, logger: Logger) {
+  readonly #events: EventRecorder | undefined;
+
+  constructor(custom: CustomObjectsApi, namespace: string, logger: Logger, events?: EventRecorder) {
     this.#custom = custom;
     this.#namespace = namespace;
     this.#logger = logger;
+    this.#events = events;
+  }
+
+  observe(progress: PipelineProgress): void {
+    const meta = this.#runs.get(progress.pipelineId)?.object.metadata;
+    const event = runEventOf(progress);
+    if (meta === undefined || event === undefined || this.#stop.signal.aborted) return;
+    this.#events?.record(
+      {
+        apiVersion: pipelineRunResource.apiVersion,
+        kind: pipelineRunResource.kind,
+        name: meta.name,
+        ...(meta.uid !== undefined && { uid: meta.uid }),
+      },
+      event.type,
+      event.reason,
+      event.message,
+    );
   }
 
   /** Makes the PipelineRun of a new run, named after its pipeline id. */

@@ -72,6 +72,14 @@ export const messages = {
     en: "⚠️ could not reconcile a PipelineRun; retrying",
     ko: "⚠️ PipelineRun을 조정하지 못했습니다. 다시 시도합니다",
   },
+  eventRecordFailed: {
+    en: "could not record a Kubernetes Event",
+    ko: "Kubernetes 이벤트를 기록하지 못했습니다",
+  },
+  workerReconcileFailed: {
+    en: "⚠️ a Kubernetes API call for a worker failed; retrying",
+    ko: "⚠️ 워커를 위한 Kubernetes API 호출이 실패했습니다. 다시 시도합니다",
+  },
   jobAdopted: {
     en: "🤝 worker Job adopted from an earlier controller",
     ko: "🤝 이전 컨트롤러의 워커 Job을 이어받았습니다",

@@ -18,6 +18,7 @@ export function engineRunStore(runs: KubernetesRunStore): PipelineRunStore {
     },
     requestCancel: (pipelineId, reason) => runs.requestCancel(pipelineId, reason),
     save: (record) => runs.save(record),
+    observe: (event) => runs.observe(event),
     settled: (pipelineId) => runs.settled(pipelineId),
   };
 }

@@ -79,6 +79,8 @@ export function permissionMatrix(ns: string, options: { reviews?: boolean } = {}
       namespace: ns,
       allowed: true,
     },
+    { verb: "create", resource: "events", namespace: ns, allowed: true },
+    { verb: "delete", resource: "events", namespace: ns, allowed: false },
     { verb: "delete", resource: "pipelineruns.ottoscaler.io", namespace: ns, allowed: false },
     {
       verb: "create",
