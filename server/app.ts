@@ -226,7 +226,7 @@ export function createApp(
     },
   );
   /** PipelineRuns not ended when this controller started: continued once the executor is up. */
-  let unfinished: PipelineRunObject[] = [];
+  let unfinished: readonly PipelineRunObject[] = [];
   const continuation = runs && { runs, engine, archive, limits: config, logger };
   const runController =
     clients !== undefined && continuation !== undefined
@@ -265,8 +265,9 @@ export function createApp(
     async open() {
       await audit.open();
       await store.load();
-      if (runs !== undefined) unfinished = await unfinishedRuns(runs);
-      await finishInterruptedPipelines(store, logger, new Set(unfinished.map(pipelineIdOf)));
+      // With runs recorded in the cluster, which pipelines go on is known only once it answers:
+      // start() decides. Without, every unfinished one was interrupted for good.
+      if (runs === undefined) await finishInterruptedPipelines(store, logger);
       logger.info("storeLoaded", { dataDir: config.dataDir, builds: store.list().length });
       // Forwarding first: retention keeps what a destination has not acknowledged yet.
       await forwarding.start();
@@ -284,6 +285,10 @@ export function createApp(
       await applyRetention(store, retention, logger, delivered, nowMs);
     },
     async start() {
+      if (runs !== undefined) {
+        unfinished = await unfinishedRuns(runs);
+        await finishInterruptedPipelines(store, logger, new Set(unfinished.map(pipelineIdOf)));
+      }
       await executor.start?.();
       if (continuation !== undefined) {
         for (const object of unfinished) await startOrContinue(object, continuation);

@@ -57,3 +57,12 @@ export interface ResumeState {
   /** How many lines each worker has in the journal already. */
   linesPerWorker: ReadonlyMap<string, number>;
 }
+
+/** How the work in flight ends when the controller stops. */
+export interface ShutdownOptions {
+  /**
+   * Leave it to the next controller, which continues it from its record, instead of ending it.
+   * @default false
+   */
+  leaveRunning?: boolean;
+}

@@ -1,6 +1,6 @@
 import type { PipelineSummary } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import { OttoscalerError } from "../domain/errors.ts";
-import type { ResumeState, RunStore } from "../domain/run-record.ts";
+import type { ResumeState, RunStore, ShutdownOptions } from "../domain/run-record.ts";
 import type { Executor } from "../executor/executor.ts";
 import type { PipelineArchive } from "../logs/pipeline-archive.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -206,14 +206,11 @@ export class PipelineEngine {
     return run.summary();
   }
 
-  /**
-   * Ends every running pipeline and waits for them: cancelled, or, when runs are recorded
-   * for another controller to continue (`leaveRunning`), left as they are for it.
-   */
-  async shutdown(reason: string, { leaveRunning = false } = {}): Promise<void> {
+  /** Cancels every running pipeline (or leaves it for the next controller) and waits for them. */
+  async shutdown(reason: string, options: ShutdownOptions = {}): Promise<void> {
     const running = [...this.#runs.values()].filter((run) => !run.finished);
     for (const run of running) {
-      if (leaveRunning) run.detach(reason);
+      if (options.leaveRunning === true) run.detach(reason);
       else run.cancel(reason);
     }
     await Promise.all(running.map((run) => run.done));

@@ -3,9 +3,7 @@ import type { PipelineProgress } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import { OttoscalerError } from "../domain/errors.ts";
 import type { RunRecord, RunStore } from "../domain/run-record.ts";
 import type { Logger } from "../observability/logger.ts";
-import { Backoff } from "../util/backoff.ts";
-import { sleep } from "../util/sleep.ts";
-import { classifyKubernetesError, type KubernetesError } from "./errors.ts";
+import { CustomObjects, errorClassOf, writeUntilDone } from "./custom-objects.ts";
 import type { EventRecorder } from "./event-recorder.ts";
 import { labels } from "./labels.ts";
 import { runEventOf } from "./pipeline-run-events.ts";
@@ -25,7 +23,17 @@ interface RunWrites {
   writing: Promise<void> | undefined;
 }
 
-const { group, version, plural } = pipelineRunResource;
+const kindOf = errorClassOf;
+
+/** The reference an object makes to a PipelineRun it belongs to (an ownerReference, an Event). */
+function referenceOf(object: PipelineRunObject) {
+  return {
+    apiVersion: pipelineRunResource.apiVersion,
+    kind: pipelineRunResource.kind,
+    name: object.metadata.name,
+    ...(object.metadata.uid !== undefined && { uid: object.metadata.uid }),
+  };
+}
 
 /**
  * The runs of one namespace as PipelineRun resources: made before a run starts,
@@ -35,103 +43,62 @@ const { group, version, plural } = pipelineRunResource;
  * recorded.
  */
 export class KubernetesRunStore implements RunStore {
-  readonly #custom: CustomObjectsApi;
+  readonly #objects: CustomObjects<PipelineRunObject>;
   readonly #namespace: string;
   readonly #logger: Logger;
+  readonly #events: EventRecorder | undefined;
   readonly #runs = new Map<string, RunWrites>();
   readonly #stop = new AbortController();
 
-  readonly #events: EventRecorder | undefined;
-
   constructor(custom: CustomObjectsApi, namespace: string, logger: Logger, events?: EventRecorder) {
-    this.#custom = custom;
+    this.#objects = new CustomObjects(custom, pipelineRunResource, namespace);
     this.#namespace = namespace;
     this.#logger = logger;
     this.#events = events;
   }
 
   observe(progress: PipelineProgress): void {
-    const meta = this.#runs.get(progress.pipelineId)?.object.metadata;
+    const object = this.#runs.get(progress.pipelineId)?.object;
     const event = runEventOf(progress);
-    if (meta === undefined || event === undefined || this.#stop.signal.aborted) return;
-    this.#events?.record(
-      {
-        apiVersion: pipelineRunResource.apiVersion,
-        kind: pipelineRunResource.kind,
-        name: meta.name,
-        ...(meta.uid !== undefined && { uid: meta.uid }),
-      },
-      event.type,
-      event.reason,
-      event.message,
-    );
+    if (object === undefined || event === undefined || this.#stop.signal.aborted) return;
+    this.#events?.record(referenceOf(object), event.type, event.reason, event.message);
   }
 
   /** Makes the PipelineRun of a new run, named after its pipeline id. */
   async create(pipelineId: string, pipeline: unknown): Promise<PipelineRunObject> {
-    const body: PipelineRunObject = {
-      apiVersion: pipelineRunResource.apiVersion,
-      kind: pipelineRunResource.kind,
-      metadata: {
-        name: pipelineId,
-        namespace: this.#namespace,
-        finalizers: [pipelineRunFinalizer],
-        labels: { [labels.pipeline]: pipelineId },
-      },
-      spec: { pipeline },
-    };
     let created: PipelineRunObject;
     try {
-      created = (await this.#custom.createNamespacedCustomObject({
-        group,
-        version,
-        namespace: this.#namespace,
-        plural,
-        body,
-      })) as PipelineRunObject;
-    } catch (cause) {
-      const error = classifyKubernetesError(cause, `creating PipelineRun ${pipelineId}`);
-      if (error.class === "conflict") {
-        throw new OttoscalerError(
-          "already-exists",
-          `pipelineId: a PipelineRun named "${pipelineId}" already exists in namespace ${this.#namespace}`,
-          { cause },
-        );
-      }
-      throw error;
+      created = await this.#objects.create({
+        apiVersion: pipelineRunResource.apiVersion,
+        kind: pipelineRunResource.kind,
+        metadata: {
+          name: pipelineId,
+          namespace: this.#namespace,
+          finalizers: [pipelineRunFinalizer],
+          labels: { [labels.pipeline]: pipelineId },
+        },
+        spec: { pipeline },
+      });
+    } catch (error) {
+      if (kindOf(error) !== "conflict") throw error;
+      throw new OttoscalerError(
+        "already-exists",
+        `pipelineId: a PipelineRun named "${pipelineId}" already exists in namespace ${this.#namespace}`,
+        { cause: error },
+      );
     }
     this.track(pipelineId, created);
     return created;
   }
 
   /** Every PipelineRun of the namespace, riding out an API server that is briefly away. */
-  async list(signal: AbortSignal = this.#stop.signal): Promise<PipelineRunObject[]> {
-    const retries = new Backoff({ initialMs: 200, maxMs: 5000 });
-    for (;;) {
-      try {
-        const list = (await this.#custom.listNamespacedCustomObject({
-          group,
-          version,
-          namespace: this.#namespace,
-          plural,
-        })) as { items: PipelineRunObject[] };
-        return list.items;
-      } catch (cause) {
-        const error = classifyKubernetesError(cause, "listing PipelineRuns");
-        if (error.class !== "transient" || signal.aborted) throw error;
-        if (!(await sleep(retries.next(), signal))) throw error;
-      }
-    }
+  list(): Promise<PipelineRunObject[]> {
+    return this.#objects.list(this.#stop.signal);
   }
 
   /** The list as the API server answers it (with its resourceVersion), for an informer. */
-  async listRaw(): Promise<unknown> {
-    return this.#custom.listNamespacedCustomObject({
-      group,
-      version,
-      namespace: this.#namespace,
-      plural,
-    });
+  listRaw(): Promise<unknown> {
+    return this.#objects.listRaw();
   }
 
   /** From now on, records of `pipelineId` are written to this object. */
@@ -146,16 +113,47 @@ export class KubernetesRunStore implements RunStore {
 
   /** The reference worker Jobs carry, so they go when their PipelineRun does. */
   ownerReferenceOf(pipelineId: string): V1OwnerReference | undefined {
-    const meta = this.#runs.get(pipelineId)?.object.metadata;
-    if (meta?.uid === undefined) return undefined;
+    const object = this.#runs.get(pipelineId)?.object;
+    if (object?.metadata.uid === undefined) return undefined;
     return {
-      apiVersion: pipelineRunResource.apiVersion,
-      kind: pipelineRunResource.kind,
-      name: meta.name,
-      uid: meta.uid,
+      ...referenceOf(object),
+      uid: object.metadata.uid,
       controller: true,
       blockOwnerDeletion: false,
     };
+  }
+
+  /**
+   * Takes on a PipelineRun this controller did not make (applied with kubectl): its status is
+   * written from now on, and it gets the finalizer, so deleting it cancels the run first.
+   */
+  async adopt(pipelineId: string, object: PipelineRunObject): Promise<void> {
+    this.track(pipelineId, object);
+    await this.#update(pipelineId, (o) =>
+      o.metadata.finalizers?.includes(pipelineRunFinalizer)
+        ? undefined
+        : {
+            ...o,
+            metadata: {
+              ...o.metadata,
+              finalizers: [...(o.metadata.finalizers ?? []), pipelineRunFinalizer],
+            },
+          },
+    );
+  }
+
+  /**
+   * Records on the PipelineRun that the run is to be cancelled (`spec.cancel`), so a
+   * controller that continues it after a restart cancels it too.
+   */
+  async requestCancel(pipelineId: string, reason: string): Promise<void> {
+    await this.#update(pipelineId, (o) => ({ ...o, spec: { ...o.spec, cancel: { reason } } }));
+  }
+
+  /** A PipelineRun being deleted whose run is over (or never ran here): let it go. */
+  async release(pipelineId: string, object: PipelineRunObject): Promise<void> {
+    this.track(pipelineId, object);
+    await this.#release(pipelineId);
   }
 
   /** A PipelineRun whose spec is not a valid pipeline: its status says why, and nothing runs. */
@@ -178,18 +176,10 @@ export class KubernetesRunStore implements RunStore {
       ],
     };
     try {
-      await this.#custom.replaceNamespacedCustomObjectStatus({
-        group,
-        version,
-        namespace: this.#namespace,
-        plural,
-        name: object.metadata.name,
-        body: { ...object, status },
-      });
-    } catch (cause) {
-      const error = classifyKubernetesError(cause, `writing the status of ${pipelineId}`);
+      await this.#objects.replaceStatus({ ...object, status });
+    } catch (error) {
       // A conflict: it changed meanwhile, and the change brings it here again.
-      if (error.class !== "not-found" && error.class !== "conflict") throw error;
+      if (kindOf(error) !== "not-found" && kindOf(error) !== "conflict") throw error;
     }
   }
 
@@ -197,7 +187,7 @@ export class KubernetesRunStore implements RunStore {
     const run = this.#runs.get(record.pipelineId);
     if (run === undefined || this.#stop.signal.aborted) return;
     run.pending = record;
-    run.writing ??= this.#drain(record.pipelineId, run);
+    run.writing ??= this.#drain(run);
   }
 
   async settled(pipelineId: string): Promise<void> {
@@ -211,7 +201,7 @@ export class KubernetesRunStore implements RunStore {
     this.#stop.abort();
   }
 
-  async #drain(pipelineId: string, run: RunWrites): Promise<void> {
+  async #drain(run: RunWrites): Promise<void> {
     try {
       while (run.pending !== undefined && !this.#stop.signal.aborted) {
         const record = run.pending;
@@ -221,171 +211,74 @@ export class KubernetesRunStore implements RunStore {
     } finally {
       run.writing = undefined;
     }
-    if (run.pending !== undefined && !this.#stop.signal.aborted)
-      run.writing = this.#drain(pipelineId, run);
-  }
-
-  /** Writes one record, reading the object again on a conflict; never sets the status back. */
-  async #write(run: RunWrites, record: RunRecord): Promise<void> {
-    const retries = new Backoff({ initialMs: 200, maxMs: 5000 });
-    while (!this.#stop.signal.aborted) {
-      const status: PipelineRunStatus = {
-        ...statusOfRecord(record, run.object.metadata.generation),
-        conditions: run.object.status?.conditions ?? [],
-      };
-      if ((run.object.status?.sequence ?? 0) > record.sequence) {
-        this.#logger.warn("runStatusStale", {
-          pipelineId: record.pipelineId,
-          stored: run.object.status?.sequence,
-          ours: record.sequence,
-        });
-        return;
-      }
-      try {
-        run.object = (await this.#custom.replaceNamespacedCustomObjectStatus({
-          group,
-          version,
-          namespace: this.#namespace,
-          plural,
-          name: run.object.metadata.name,
-          body: { ...run.object, status },
-        })) as PipelineRunObject;
-        if (isFinalPhase(status.phase)) await this.#release(run);
-        return;
-      } catch (cause) {
-        const error = classifyKubernetesError(cause, `writing the status of ${record.pipelineId}`);
-        if (error.class === "not-found") return;
-        if (error.class === "conflict") {
-          await this.#reread(run, error);
-          continue;
-        }
-        if (error.class !== "transient" || this.#stop.signal.aborted) {
-          this.#logger.warn("runStatusFailed", {
-            pipelineId: record.pipelineId,
-            error: error.message,
-          });
-          return;
-        }
-        await sleep(retries.next(), this.#stop.signal);
-      }
-    }
-  }
-
-  async #reread(run: RunWrites, conflict: KubernetesError): Promise<void> {
-    try {
-      run.object = (await this.#custom.getNamespacedCustomObject({
-        group,
-        version,
-        namespace: this.#namespace,
-        plural,
-        name: run.object.metadata.name,
-      })) as PipelineRunObject;
-    } catch (cause) {
-      const error = classifyKubernetesError(cause, "reading a PipelineRun again");
-      if (error.class === "not-found") throw conflict;
-      await sleep(500, this.#stop.signal);
-    }
+    if (run.pending !== undefined && !this.#stop.signal.aborted) run.writing = this.#drain(run);
   }
 
   /**
-   * Records on the PipelineRun that the run is to be cancelled (`spec.cancel`), so a
-   * controller that continues it after a restart cancels it too.
+   * Writes one record, reading the object again on a conflict, riding out an API server that
+   * is away; never sets the status back: a stored status further on than ours wins.
    */
-  async requestCancel(pipelineId: string, reason: string): Promise<void> {
+  async #write(run: RunWrites, record: RunRecord): Promise<void> {
+    const write = async () => {
+      run.object = await this.#objects.update(
+        run.object,
+        (o) => {
+          if ((o.status?.sequence ?? 0) > record.sequence) {
+            this.#logger.warn("runStatusStale", {
+              pipelineId: record.pipelineId,
+              stored: o.status?.sequence,
+              ours: record.sequence,
+            });
+            return undefined;
+          }
+          const status = statusOfRecord(record, o.metadata.generation);
+          return { ...o, status: { ...status, conditions: o.status?.conditions ?? [] } };
+        },
+        { status: true },
+      );
+      if (isFinalPhase(statusOfRecord(record).phase)) await this.#release(record.pipelineId);
+    };
+    await writeUntilDone(write, {
+      signal: this.#stop.signal,
+      isFinal: (error) => errorClassOf(error) !== "transient",
+      onFinal: (error) => {
+        // Gone: nothing to write to. Anything else is a bug or a refusal worth a warning.
+        if (errorClassOf(error) === "not-found") return;
+        this.#logger.warn("runStatusFailed", {
+          pipelineId: record.pipelineId,
+          error: String(error),
+        });
+      },
+    });
+  }
+
+  /** Applies `change` to a tracked run's object, riding out conflicts. */
+  async #update(
+    pipelineId: string,
+    change: (o: PipelineRunObject) => PipelineRunObject | undefined,
+  ): Promise<void> {
     const run = this.#runs.get(pipelineId);
     if (run === undefined) return;
-    for (let tries = 0; tries < 5; tries++) {
-      try {
-        run.object = (await this.#custom.replaceNamespacedCustomObject({
-          group,
-          version,
-          namespace: this.#namespace,
-          plural,
-          name: run.object.metadata.name,
-          body: { ...run.object, spec: { ...run.object.spec, cancel: { reason } } },
-        })) as PipelineRunObject;
-        return;
-      } catch (cause) {
-        const error = classifyKubernetesError(cause, `recording the cancel of ${pipelineId}`);
-        if (error.class === "not-found") return;
-        if (error.class !== "conflict") throw error;
-        await this.#reread(run, error);
-      }
+    try {
+      run.object = await this.#objects.update(run.object, change);
+    } catch (error) {
+      if (kindOf(error) !== "not-found") throw error;
     }
   }
 
-  /**
-   * Takes on a PipelineRun this controller did not make (applied with kubectl): its status is
-   * written from now on, and it gets the finalizer, so deleting it cancels the run first.
-   */
-  async adopt(pipelineId: string, object: PipelineRunObject): Promise<void> {
-    this.track(pipelineId, object);
-    const run = this.#runs.get(pipelineId);
-    if (run === undefined || run.object.metadata.finalizers?.includes(pipelineRunFinalizer)) return;
-    for (let tries = 0; tries < 5; tries++) {
-      try {
-        run.object = (await this.#custom.replaceNamespacedCustomObject({
-          group,
-          version,
-          namespace: this.#namespace,
-          plural,
-          name: run.object.metadata.name,
-          body: {
-            ...run.object,
+  /** The run's end is recorded (or it never ran): its finalizer has done its job. */
+  async #release(pipelineId: string): Promise<void> {
+    await this.#update(pipelineId, (o) =>
+      o.metadata.finalizers?.includes(pipelineRunFinalizer)
+        ? {
+            ...o,
             metadata: {
-              ...run.object.metadata,
-              finalizers: [...(run.object.metadata.finalizers ?? []), pipelineRunFinalizer],
+              ...o.metadata,
+              finalizers: o.metadata.finalizers.filter((f) => f !== pipelineRunFinalizer),
             },
-          },
-        })) as PipelineRunObject;
-        return;
-      } catch (cause) {
-        const error = classifyKubernetesError(cause, `adopting PipelineRun ${pipelineId}`);
-        if (error.class !== "conflict") throw error;
-        await this.#reread(run, error);
-        if (run.object.metadata.finalizers?.includes(pipelineRunFinalizer)) return;
-      }
-    }
-  }
-
-  /** A PipelineRun being deleted whose run is over (or never ran here): let it go. */
-  async release(pipelineId: string, object: PipelineRunObject): Promise<void> {
-    this.track(pipelineId, object);
-    const run = this.#runs.get(pipelineId);
-    if (run !== undefined) await this.#release(run);
-  }
-
-  /** The run's end is recorded: its finalizer has done its job. */
-  async #release(run: RunWrites): Promise<void> {
-    const finalizers = run.object.metadata.finalizers ?? [];
-    if (!finalizers.includes(pipelineRunFinalizer)) return;
-    const retries = new Backoff({ initialMs: 200, maxMs: 5000 });
-    for (let tries = 0; tries < 20; tries++) {
-      try {
-        run.object = (await this.#custom.replaceNamespacedCustomObject({
-          group,
-          version,
-          namespace: this.#namespace,
-          plural,
-          name: run.object.metadata.name,
-          body: {
-            ...run.object,
-            metadata: {
-              ...run.object.metadata,
-              finalizers: (run.object.metadata.finalizers ?? []).filter(
-                (f) => f !== pipelineRunFinalizer,
-              ),
-            },
-          },
-        })) as PipelineRunObject;
-        return;
-      } catch (cause) {
-        const error = classifyKubernetesError(cause, "removing a PipelineRun's finalizer");
-        if (error.class === "not-found") return;
-        if (error.class === "conflict") await this.#reread(run, error);
-        else await sleep(retries.next(), this.#stop.signal);
-      }
-    }
+          }
+        : undefined,
+    );
   }
 }
 

@@ -1,8 +1,6 @@
 import type { CustomObjectsApi, V1ObjectMeta, V1OwnerReference } from "@kubernetes/client-node";
 import type { Logger } from "../observability/logger.ts";
-import { Backoff } from "../util/backoff.ts";
-import { sleep } from "../util/sleep.ts";
-import { classifyKubernetesError } from "./errors.ts";
+import { CustomObjects, errorClassOf, writeUntilDone } from "./custom-objects.ts";
 import { labels } from "./labels.ts";
 import { formatIndexRanges, parseIndexRanges } from "./pipeline-run-resource.ts";
 
@@ -30,16 +28,13 @@ export interface WorkerGroupRecord {
   nextIndex: number;
 }
 
-const { group, version, plural } = workerGroupResource;
-
 /**
  * ScaleUp's worker groups as WorkerGroup resources (one per task id): written
  * after each change, one write at a time per group (the newest record wins),
  * each a read and a replace that retries on a conflict.
  */
 export class KubernetesGroupStore {
-  readonly #custom: CustomObjectsApi;
-  readonly #namespace: string;
+  readonly #objects: CustomObjects<WorkerGroupObject>;
   readonly #logger: Logger;
   readonly #uids = new Map<string, string>();
   readonly #pending = new Map<string, WorkerGroupRecord>();
@@ -47,36 +42,21 @@ export class KubernetesGroupStore {
   readonly #stop = new AbortController();
 
   constructor(custom: CustomObjectsApi, namespace: string, logger: Logger) {
-    this.#custom = custom;
-    this.#namespace = namespace;
+    this.#objects = new CustomObjects(custom, workerGroupResource, namespace);
     this.#logger = logger;
   }
 
   async list(): Promise<WorkerGroupRecord[]> {
-    const retries = new Backoff({ initialMs: 200, maxMs: 5000 });
-    for (;;) {
-      try {
-        const list = (await this.#custom.listNamespacedCustomObject({
-          group,
-          version,
-          namespace: this.#namespace,
-          plural,
-        })) as { items: WorkerGroupObject[] };
-        return list.items.map((o) => {
-          if (o.metadata.uid !== undefined) this.#uids.set(o.metadata.name, o.metadata.uid);
-          return {
-            taskId: o.metadata.name,
-            task: o.spec.task,
-            live: parseIndexRanges(o.status?.liveIndexes ?? ""),
-            nextIndex: o.status?.nextIndex ?? 0,
-          };
-        });
-      } catch (cause) {
-        const error = classifyKubernetesError(cause, "listing WorkerGroups");
-        if (error.class !== "transient") throw error;
-        if (!(await sleep(retries.next(), this.#stop.signal))) throw error;
-      }
-    }
+    const objects = await this.#objects.list(this.#stop.signal);
+    return objects.map((o) => {
+      if (o.metadata.uid !== undefined) this.#uids.set(o.metadata.name, o.metadata.uid);
+      return {
+        taskId: o.metadata.name,
+        task: o.spec.task,
+        live: parseIndexRanges(o.status?.liveIndexes ?? ""),
+        nextIndex: o.status?.nextIndex ?? 0,
+      };
+    });
   }
 
   ownerReferenceOf(taskId: string): V1OwnerReference | undefined {
@@ -116,53 +96,37 @@ export class KubernetesGroupStore {
   }
 
   async #write(record: WorkerGroupRecord): Promise<void> {
-    const retries = new Backoff({ initialMs: 200, maxMs: 5000 });
     const status = {
       live: record.live.length,
       liveIndexes: formatIndexRanges(record.live),
       nextIndex: record.nextIndex,
     };
     const name = record.taskId;
-    const base = { group, version, namespace: this.#namespace, plural, name };
-    while (!this.#stop.signal.aborted) {
+    const write = async () => {
+      let object: WorkerGroupObject;
       try {
-        let object: WorkerGroupObject;
-        try {
-          object = (await this.#custom.getNamespacedCustomObject(base)) as WorkerGroupObject;
-          object = (await this.#custom.replaceNamespacedCustomObject({
-            ...base,
-            body: { ...object, spec: { task: record.task } },
-          })) as WorkerGroupObject;
-        } catch (cause) {
-          if (classifyKubernetesError(cause, "").class !== "not-found") throw cause;
-          object = (await this.#custom.createNamespacedCustomObject({
-            group,
-            version,
-            namespace: this.#namespace,
-            plural,
-            body: {
-              apiVersion: workerGroupResource.apiVersion,
-              kind: workerGroupResource.kind,
-              metadata: { name, labels: { [labels.task]: name } },
-              spec: { task: record.task },
-            },
-          })) as WorkerGroupObject;
-        }
-        if (object.metadata.uid !== undefined) this.#uids.set(name, object.metadata.uid);
-        await this.#custom.replaceNamespacedCustomObjectStatus({
-          ...base,
-          body: { ...object, status },
+        object = await this.#objects.update(await this.#objects.get(name), (o) => ({
+          ...o,
+          spec: { task: record.task },
+        }));
+      } catch (error) {
+        if (errorClassOf(error) !== "not-found") throw error;
+        object = await this.#objects.create({
+          apiVersion: workerGroupResource.apiVersion,
+          kind: workerGroupResource.kind,
+          metadata: { name, labels: { [labels.task]: name } },
+          spec: { task: record.task },
         });
-        return;
-      } catch (cause) {
-        const error = classifyKubernetesError(cause, `writing WorkerGroup ${name}`);
-        if (error.class === "invalid" || error.class === "forbidden") {
-          this.#logger.warn("runStatusFailed", { taskId: name, error: error.message });
-          return;
-        }
-        // A conflict or an API server away: read it again and retry.
-        await sleep(error.class === "conflict" ? 0 : retries.next(), this.#stop.signal);
       }
-    }
+      if (object.metadata.uid !== undefined) this.#uids.set(name, object.metadata.uid);
+      await this.#objects.update(object, (o) => ({ ...o, status }), { status: true });
+    };
+    await writeUntilDone(write, {
+      signal: this.#stop.signal,
+      // A refusal will not go away; anything else (the API server away, a race) may.
+      isFinal: (error) => ["invalid", "forbidden"].includes(errorClassOf(error) ?? ""),
+      onFinal: (error) =>
+        this.#logger.warn("runStatusFailed", { taskId: name, error: String(error) }),
+    });
   }
 }

@@ -1,5 +1,6 @@
 import type { WorkerStatus } from "../../gen/ottoscaler/v1/worker_pb.js";
 import { OttoscalerError } from "../domain/errors.ts";
+import type { ShutdownOptions } from "../domain/run-record.ts";
 import { taskWorkerId } from "../domain/worker-id.ts";
 import type { Executor, SecretEnv, WorkerOutcome, WorkerResources } from "../executor/executor.ts";
 import type { BuildRecorder } from "../logs/build-recorder.ts";
@@ -178,12 +179,9 @@ export class TaskManager {
     return { workers: this.#deps.registry.list({ taskId }), changed };
   }
 
-  /**
-   * Stops every task worker, at shutdown; with `leaveRunning` (their groups are recorded for
-   * the next controller) they are let go instead, and nothing more is recorded of them.
-   */
-  async shutdown(reason: string, { leaveRunning = false } = {}): Promise<void> {
-    this.#leaving = leaveRunning;
+  /** Stops every task worker at shutdown, or lets them go (nothing more recorded) for the next controller. */
+  async shutdown(reason: string, options: ShutdownOptions = {}): Promise<void> {
+    this.#leaving = options.leaveRunning === true;
     const all = [...this.#tasks.values()].flatMap((task) => [...task.live.values()]);
     for (const worker of all) worker.stop.abort(reason);
     await Promise.all(all.map((worker) => worker.ended));

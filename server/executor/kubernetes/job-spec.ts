@@ -130,3 +130,21 @@ export function createJobSpec(spec: WorkerSpec, options: JobSpecOptions): V1Job 
     },
   };
 }
+
+/**
+ * Why a Job found under a worker's name cannot be taken as that worker's, or
+ * undefined when it can: it must be ours, for that worker, and not being deleted.
+ */
+export function adoptionRefusal(job: V1Job, workerId: string): string | undefined {
+  const name = kubernetesNameOf(workerId);
+  const meta = job.metadata;
+  if (meta?.labels?.[labels.managedBy] !== managedBy || meta.labels[labels.worker] !== name) {
+    return `job ${name} exists and is not an Ottoscaler worker's`;
+  }
+  const owner = meta.annotations?.[annotations.workerId];
+  if (owner !== workerId) {
+    return `job ${name} exists for another worker (${owner ?? "unknown"})`;
+  }
+  if (meta.deletionTimestamp !== undefined) return `job ${name} is being deleted`;
+  return undefined;
+}

@@ -1,10 +1,9 @@
 import { randomUUID } from "node:crypto";
-import type { V1Job, V1OwnerReference, V1Pod } from "@kubernetes/client-node";
+import type { V1OwnerReference, V1Pod } from "@kubernetes/client-node";
 import { kubernetesNameOf } from "../../domain/worker-id.ts";
 import type { KubernetesClients } from "../../k8s/client.ts";
-import { classifyKubernetesError, isNotFound } from "../../k8s/errors.ts";
-import { type RunningInformer, startInformer } from "../../k8s/informer.ts";
-import { labels, managedSelector } from "../../k8s/labels.ts";
+import { classifyKubernetesError } from "../../k8s/errors.ts";
+import { labels } from "../../k8s/labels.ts";
 import type { Logger } from "../../observability/logger.ts";
 import { abortReason } from "../../util/abort-reason.ts";
 import type { FaultPoints } from "../../util/fault-points.ts";
@@ -17,12 +16,13 @@ import type {
   WorkerSpec,
 } from "../executor.ts";
 import { stoppedBy } from "../executor.ts";
-import { createJob } from "./create-job.ts";
-import { adoptionRefusal } from "./job-adoption.ts";
-import { createJobSpec } from "./job-spec.ts";
+import { adoptionRefusal, createJobSpec } from "./job-spec.ts";
 import { deleteOrphanJobs } from "./orphan-jobs.ts";
 import { PodLogCapture } from "./pod-log.ts";
 import { podState } from "./pod-state.ts";
+import { WorkerCaches } from "./worker-caches.ts";
+import { WorkerJobsApi } from "./worker-jobs.ts";
+import type { LiveWorker, WorkerPhase } from "./worker-phase.ts";
 
 export interface KubernetesExecutorOptions {
   namespace: string;
@@ -42,28 +42,6 @@ export interface KubernetesExecutorOptions {
   ownerOf?: (spec: WorkerSpec) => V1OwnerReference | undefined;
 }
 
-/** One worker being run: what reconcile needs to move it on. */
-interface LiveWorker {
-  spec: WorkerSpec;
-  jobName: string;
-  hooks: WorkerHooks;
-  resolve: (outcome: WorkerOutcome) => void;
-  started: boolean;
-  jobSeen: boolean;
-  /** Set when the worker is being removed: the outcome to report once its Job and pod are gone. */
-  removing: WorkerOutcome | undefined;
-  finishing: boolean;
-  stuckSince: number | undefined;
-  /** Pods whose deletion has been asked for, while removing. */
-  podsDeleted: Set<string>;
-  /** Asking the API whether any pod is left, while removing. */
-  verifying: boolean;
-  /** The last reason told to the hooks, so each is told once. */
-  waitingFor: string;
-  stuckTimer: NodeJS.Timeout | undefined;
-  logs: PodLogCapture | undefined;
-}
-
 /**
  * Runs each worker as a batch/v1 Job of one pod (each with its own emptyDir at
  * /workspace: no workspace is shared between pods). Job and Pod informers (one
@@ -77,9 +55,12 @@ export class KubernetesExecutor implements Executor {
   readonly #options: KubernetesExecutorOptions;
   readonly #logger: Logger;
   readonly #live = new Map<string, LiveWorker>();
-  readonly #queue = new WorkQueue((key) => this.#reconcile(key));
-  #pods: RunningInformer<V1Pod> | undefined;
-  #jobs: RunningInformer<V1Job> | undefined;
+  readonly #api: WorkerJobsApi;
+  readonly #queue = new WorkQueue((key) => this.#reconcile(key), {
+    onError: (key, error) =>
+      this.#logger.warn("workerReconcileFailed", { job: key, error: String(error) }),
+  });
+  #caches: WorkerCaches | undefined;
   #resync: NodeJS.Timeout | undefined;
   /** Set at shutdown: workers are let go, their Jobs left running (see leaveWorkersRunning). */
   #leaving = false;
@@ -89,6 +70,7 @@ export class KubernetesExecutor implements Executor {
     this.#clients = clients;
     this.#options = options;
     this.#logger = logger;
+    this.#api = new WorkerJobsApi(clients, options.namespace);
   }
 
   /**
@@ -98,38 +80,16 @@ export class KubernetesExecutor implements Executor {
    * rest removed by `deleteUnclaimedJobs`.
    */
   async start(): Promise<void> {
-    const { core, batch, kc } = this.#clients;
-    const namespace = this.#options.namespace;
-    const enqueue = (obj: V1Pod | V1Job) => {
-      const key = obj.metadata?.labels?.[labels.worker];
-      if (key !== undefined) this.#queue.add(key);
-    };
     const resyncAll = () => {
       for (const key of this.#live.keys()) this.#queue.add(key);
     };
-    this.#jobs = startInformer<V1Job>(
-      kc,
-      {
-        kind: "Job",
-        path: `/apis/batch/v1/namespaces/${namespace}/jobs`,
-        labelSelector: managedSelector,
-        list: () => batch.listNamespacedJob({ namespace, labelSelector: managedSelector }),
-      },
-      { onChange: enqueue, onResync: resyncAll },
+    this.#caches = new WorkerCaches(
+      this.#clients,
+      this.#options.namespace,
+      { changed: (key) => this.#queue.add(key), resynced: resyncAll },
       this.#logger,
     );
-    this.#pods = startInformer<V1Pod>(
-      kc,
-      {
-        kind: "Pod",
-        path: `/api/v1/namespaces/${namespace}/pods`,
-        labelSelector: managedSelector,
-        list: () => core.listNamespacedPod({ namespace, labelSelector: managedSelector }),
-      },
-      { onChange: enqueue, onResync: resyncAll },
-      this.#logger,
-    );
-    await Promise.all([this.#jobs.firstSync, this.#pods.firstSync]);
+    await this.#caches.firstSync;
     this.#resync = setInterval(resyncAll, this.#options.resyncMs ?? 30_000);
     this.#resync.unref();
   }
@@ -143,7 +103,7 @@ export class KubernetesExecutor implements Executor {
     claimed: (owner: { pipelineId?: string; taskId?: string }) => boolean,
   ): Promise<void> {
     const namespace = this.#options.namespace;
-    const jobs = (this.#jobs?.cache.list(namespace) ?? []).filter((job) => {
+    const jobs = (this.#caches?.jobs() ?? []).filter((job) => {
       const pipelineId = job.metadata?.labels?.[labels.pipeline];
       const taskId = job.metadata?.labels?.[labels.task];
       const name = job.metadata?.name ?? "";
@@ -164,17 +124,18 @@ export class KubernetesExecutor implements Executor {
   }
 
   async releaseOwner(pipelineId: string): Promise<void> {
-    const namespace = this.#options.namespace;
-    const jobs = (this.#jobs?.cache.list(namespace) ?? []).filter(
+    // Shutting down: what is left goes on without us, and the next controller decides.
+    if (this.#leaving) return;
+    const jobs = (this.#caches?.jobs() ?? []).filter(
       (job) =>
         job.metadata?.labels?.[labels.pipeline] === pipelineId &&
         !this.#live.has(job.metadata?.name ?? ""),
     );
-    await Promise.all(jobs.map((job) => this.#deleteJob(job.metadata?.name ?? "")));
+    await Promise.all(jobs.map((job) => this.#deleteJobQuietly(job.metadata?.name ?? "")));
   }
 
   get ready(): boolean {
-    return (this.#pods?.synced ?? false) && (this.#jobs?.synced ?? false);
+    return this.#caches?.synced ?? false;
   }
 
   async runWorker(
@@ -199,92 +160,31 @@ export class KubernetesExecutor implements Executor {
       terminationGraceSeconds: Math.ceil(this.#options.stopGraceMs / 1000),
       ...(owner !== undefined && { owner }),
     });
-    const made = await this.#createOrAdopt(job, spec, signal);
-    if (made !== undefined) return made;
-    hooks.created?.();
     return new Promise<WorkerOutcome>((resolve) => {
       const worker: LiveWorker = {
         spec,
         jobName,
         hooks,
         resolve,
+        phase: { name: "creating", job, failures: 0 },
         started: false,
         jobSeen: false,
-        removing: undefined,
-        finishing: false,
-        stuckSince: undefined,
         waitingFor: "",
-        podsDeleted: new Set(),
-        verifying: false,
-        stuckTimer: undefined,
         logs: undefined,
       };
       this.#live.set(jobName, worker);
-      const stop = () => {
-        if (worker.finishing || worker.removing !== undefined) return;
-        if (this.#leaving) this.#leave(worker, abortReason(signal));
-        else this.#remove(worker, stoppedBy(signal));
-      };
-      signal.addEventListener("abort", stop, { once: true });
-      // Aborted while its Job was being created: the listener came too late to hear it.
-      if (signal.aborted) stop();
+      signal.addEventListener(
+        "abort",
+        () => {
+          const phase = worker.phase.name;
+          if (phase === "collecting" || phase === "removing" || phase === "done") return;
+          if (this.#leaving) this.#leave(worker, abortReason(signal));
+          else this.#beginRemoval(worker, stoppedBy(signal));
+        },
+        { once: true },
+      );
       this.#queue.add(jobName);
     });
-  }
-
-  /**
-   * Makes the worker's Job, or adopts the one an earlier controller made (found in the cache, or
-   * by the create's AlreadyExists), after checking it is that worker's. A worker the earlier
-   * controller had made whose Job is gone fails: its Job vanished while no controller ran, and
-   * making it again would run its command twice. Returns an outcome only when it cannot go on.
-   */
-  async #createOrAdopt(
-    job: V1Job,
-    spec: WorkerSpec,
-    signal: AbortSignal,
-  ): Promise<WorkerOutcome | undefined> {
-    const namespace = this.#options.namespace;
-    const name = job.metadata?.name ?? "";
-    let existing = this.#jobs?.cache.get(name, namespace);
-    if (existing === undefined && spec.recovered?.created === true) {
-      // The cache may lag a Job made just before the restart: ask the API before failing it.
-      existing = await this.#readJob(name);
-      if (existing === undefined) {
-        return {
-          phase: "failed",
-          reason: `its Job ${name} was deleted while no controller was running`,
-        };
-      }
-    }
-    if (existing === undefined) {
-      const created = await createJob(this.#clients.batch, namespace, job, signal);
-      if (created === undefined) {
-        // A crash here leaves a Job nobody has recorded: the next controller must adopt it.
-        this.#options.faults?.hit("after-job-create", name);
-        this.#logger.debug("jobCreated", { job: name, workerId: spec.workerId });
-        return undefined;
-      }
-      if (created !== "exists") return created;
-      existing = await this.#readJob(name);
-      if (existing === undefined)
-        return { phase: "failed", reason: `job ${name} changed while being made` };
-    }
-    const refused = adoptionRefusal(existing, spec.workerId);
-    if (refused !== undefined) return { phase: "failed", reason: refused };
-    this.#logger.info("jobAdopted", { job: name, workerId: spec.workerId });
-    return undefined;
-  }
-
-  async #readJob(name: string): Promise<V1Job | undefined> {
-    try {
-      return await this.#clients.batch.readNamespacedJob({
-        name,
-        namespace: this.#options.namespace,
-      });
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw classifyKubernetesError(error, `reading job ${name}`);
-    }
   }
 
   /**
@@ -299,11 +199,11 @@ export class KubernetesExecutor implements Executor {
 
   async close(): Promise<void> {
     clearInterval(this.#resync);
-    const pending = [...this.#live.values()];
-    for (const worker of pending) {
-      if (worker.removing !== undefined || worker.finishing) continue;
+    for (const worker of [...this.#live.values()]) {
+      const phase = worker.phase.name;
+      if (phase === "collecting" || phase === "removing" || phase === "done") continue;
       if (this.#leaving) this.#leave(worker, "executor closing");
-      else this.#remove(worker, { phase: "stopped", reason: "executor closing" });
+      else this.#beginRemoval(worker, { phase: "stopped", reason: "executor closing" });
     }
     if (this.#left.length > 0) {
       this.#logger.info("workersLeftRunning", {
@@ -312,80 +212,143 @@ export class KubernetesExecutor implements Executor {
         count: this.#left.length,
       });
     }
-    await Promise.allSettled([this.#pods?.stop(), this.#jobs?.stop()]);
+    await this.#caches?.stop();
   }
 
-  /** Stops following a worker and reports it stopped, leaving its Job (and pod) as they are. */
-  #leave(worker: LiveWorker, reason: string): void {
-    worker.finishing = true;
-    clearTimeout(worker.stuckTimer);
-    worker.logs?.close();
-    this.#left.push(worker.jobName);
-    this.#resolve(worker, {
-      phase: "stopped",
-      reason: `${reason}; its Job is left running`,
-      leftRunning: true,
-    });
-  }
-
-  #podsOf(jobName: string): V1Pod[] {
-    return (this.#pods?.cache.list(this.#options.namespace) ?? []).filter(
-      (p) => p.metadata?.labels?.[labels.worker] === jobName,
-    );
-  }
-
-  #podOf(jobName: string): V1Pod | undefined {
-    return this.#podsOf(jobName).sort((a, b) => stamp(b) - stamp(a))[0];
-  }
-
-  #reconcile(jobName: string): void {
+  /**
+   * Moves one worker on from its phase, reading the caches. Safe to run any number of times;
+   * throws when an API call fails, and the queue tries again after its backoff.
+   */
+  async #reconcile(jobName: string): Promise<void> {
     const worker = this.#live.get(jobName);
-    if (worker === undefined || worker.finishing) return;
-    const job = this.#jobs?.cache.get(jobName, this.#options.namespace);
-    const pod = this.#podOf(jobName);
-    if (job !== undefined) worker.jobSeen = true;
-
-    if (worker.removing !== undefined) {
-      this.#reconcileRemoval(worker, job);
-      return;
+    if (worker === undefined) return;
+    const { phase } = worker;
+    switch (phase.name) {
+      case "creating":
+        return this.#create(worker, phase);
+      case "waiting":
+      case "running":
+        return this.#observe(worker);
+      case "collecting":
+        return this.#collect(worker, phase);
+      case "removing":
+        return this.#removeStep(worker, phase);
+      case "done":
+        return;
     }
+  }
+
+  /**
+   * Makes the worker's Job, or adopts the one an earlier controller made (found in the cache, or
+   * by the create's AlreadyExists), after checking it is that worker's. A worker the earlier
+   * controller had made whose Job is gone fails: its Job vanished while no controller ran, and
+   * making it again would run its command twice.
+   */
+  async #create(worker: LiveWorker, phase: Extract<WorkerPhase, { name: "creating" }>) {
+    const { jobName: name, spec } = worker;
+    let existing = this.#caches?.job(name);
+    // The cache may lag a Job made just before the restart: ask the API before failing it.
+    if (existing === undefined && spec.recovered?.created === true) {
+      existing = await this.#api.read(name);
+      if (worker.phase !== phase) return;
+      if (existing === undefined) {
+        const reason = `its Job ${name} was deleted while no controller was running`;
+        return this.#end(worker, { phase: "failed", reason });
+      }
+    }
+    if (existing === undefined) {
+      try {
+        await this.#api.create(phase.job);
+        // A crash here leaves a Job nobody has recorded: the next controller must adopt it.
+        this.#options.faults?.hit("after-job-create", name);
+        this.#logger.debug("jobCreated", { job: name, workerId: spec.workerId });
+      } catch (cause) {
+        const error = classifyKubernetesError(cause, `creating job ${name}`);
+        phase.failures++;
+        // A just-restarted API server denies everything until its RBAC caches fill.
+        const retry =
+          (error.class === "transient" && phase.failures <= 30) ||
+          (error.class === "forbidden" && phase.failures <= 5);
+        if (error.class === "conflict") {
+          // Made before (a lost response to our own create, or an earlier controller's).
+          existing = await this.#api.read(name);
+          if (existing === undefined) throw error;
+        } else if (retry) {
+          throw error;
+        } else {
+          if (worker.phase === phase) this.#end(worker, { phase: "failed", reason: error.message });
+          return;
+        }
+      }
+    }
+    if (existing !== undefined) {
+      const refused = adoptionRefusal(existing, spec.workerId);
+      if (refused !== undefined) {
+        if (worker.phase === phase) this.#end(worker, { phase: "failed", reason: refused });
+        return;
+      }
+      this.#logger.info("jobAdopted", { job: name, workerId: spec.workerId });
+    }
+    // Stopped or let go while its Job was being made: the removal (or the next controller) has it.
+    if (worker.phase !== phase) return;
+    worker.phase = { name: "waiting" };
+    worker.hooks.created?.();
+    await this.#observe(worker);
+  }
+
+  /** A worker whose Job exists: its pod's state decides what happens next. */
+  async #observe(worker: LiveWorker): Promise<void> {
+    const job = this.#caches?.job(worker.jobName);
+    const pod = this.#caches?.podOf(worker.jobName);
+    if (job !== undefined) worker.jobSeen = true;
     if (pod === undefined) {
       const failed = job?.status?.conditions?.find(
         (c) => c.type === "Failed" && c.status === "True",
       );
       if (failed !== undefined) {
-        this.#finish(worker, { phase: "failed", reason: failed.reason ?? "job failed" }, undefined);
+        worker.phase = {
+          name: "collecting",
+          outcome: { phase: "failed", reason: failed.reason ?? "job failed" },
+          podEnded: false,
+        };
       } else if (job === undefined && worker.jobSeen) {
-        this.#finish(
-          worker,
-          { phase: "failed", reason: "job deleted outside Ottoscaler" },
-          undefined,
-        );
+        worker.phase = {
+          name: "collecting",
+          outcome: { phase: "failed", reason: "job deleted outside Ottoscaler" },
+          podEnded: false,
+        };
+      } else {
+        return;
       }
-      return;
+      return this.#collect(worker, worker.phase);
     }
     const state = podState(pod);
     switch (state.kind) {
       case "pending":
-        this.#checkStuck(worker, state.stuck);
-        return;
+        return this.#checkStuck(worker, state.stuck);
       case "running":
         this.#clearStuck(worker);
+        worker.phase = { name: "running" };
         this.#markStarted(worker, pod);
         return;
       case "exited":
         this.#markStarted(worker, pod);
-        this.#finish(
-          worker,
-          state.exitCode === 0
-            ? { phase: "succeeded", exitCode: 0, reason: "exit code 0" }
-            : { phase: "failed", exitCode: state.exitCode, reason: state.reason },
-          pod,
-        );
-        return;
+        worker.phase = {
+          name: "collecting",
+          outcome:
+            state.exitCode === 0
+              ? { phase: "succeeded", exitCode: 0, reason: "exit code 0" }
+              : { phase: "failed", exitCode: state.exitCode, reason: state.reason },
+          podEnded: true,
+        };
+        return this.#collect(worker, worker.phase);
       case "failed":
-        this.#finish(worker, { phase: "failed", reason: state.reason }, pod);
-        return;
+        worker.phase = {
+          name: "collecting",
+          outcome: { phase: "failed", reason: state.reason },
+          podEnded: true,
+        };
+        return this.#collect(worker, worker.phase);
     }
   }
 
@@ -398,26 +361,27 @@ export class KubernetesExecutor implements Executor {
       worker.waitingFor = stuck;
       worker.hooks.waiting?.(stuck);
     }
+    const grace = this.#options.pendingGraceMs;
+    const phase = worker.phase;
     const now = Date.now();
-    if (worker.stuckSince === undefined) {
-      worker.stuckSince = now;
+    if (phase.name !== "waiting" || phase.stuck === undefined) {
+      worker.phase = { name: "waiting", stuck: { reason: stuck, since: now } };
       this.#logger.warn("podStuck", { job: worker.jobName, reason: stuck });
-      worker.stuckTimer = setTimeout(
-        () => this.#queue.add(worker.jobName),
-        this.#options.pendingGraceMs,
-      );
+      this.#queue.addAfter(worker.jobName, grace);
       return;
     }
-    if (now - worker.stuckSince >= this.#options.pendingGraceMs) {
-      const seconds = Math.round(this.#options.pendingGraceMs / 1000);
-      this.#remove(worker, { phase: "failed", reason: `${stuck} (stuck for ${seconds}s)` });
+    const left = phase.stuck.since + grace - now;
+    if (left > 0) {
+      this.#queue.addAfter(worker.jobName, left);
+      return;
     }
+    const seconds = Math.round(grace / 1000);
+    this.#beginRemoval(worker, { phase: "failed", reason: `${stuck} (stuck for ${seconds}s)` });
   }
 
   #clearStuck(worker: LiveWorker): void {
-    if (worker.stuckSince === undefined) return;
-    clearTimeout(worker.stuckTimer);
-    worker.stuckSince = undefined;
+    if (worker.phase.name !== "waiting" || worker.phase.stuck === undefined) return;
+    worker.phase = { name: "waiting" };
     worker.waitingFor = "";
     worker.hooks.waiting?.("");
   }
@@ -441,114 +405,92 @@ export class KubernetesExecutor implements Executor {
     worker.logs.follow();
   }
 
-  /** Deletes the worker's Job; reconcile reports `outcome` once the Job and its pod are gone. */
-  #remove(worker: LiveWorker, outcome: WorkerOutcome): void {
-    clearTimeout(worker.stuckTimer);
-    worker.removing = outcome;
-    // Orphan first, then delete the pod ourselves: a Job deleted with its pod still
-    // terminating would make the 1.20 Job controller start a replacement pod, running
-    // the stopped worker's command again.
-    void this.#deleteJob(worker.jobName, "Orphan");
+  /** Its pod has ended: reads the whole log, lets a task's Job go, then reports the outcome. */
+  async #collect(worker: LiveWorker, phase: Extract<WorkerPhase, { name: "collecting" }>) {
+    if (worker.logs !== undefined && phase.podEnded) {
+      try {
+        await worker.logs.complete();
+      } catch (error) {
+        this.#logger.warn("logCaptureFailed", { job: worker.jobName, error: String(error) });
+      }
+    }
+    worker.logs?.close();
+    // A pipeline's Job stays until the pipeline's end is recorded (releaseOwner), so a
+    // controller restarted before then can read the result; a task's goes now.
+    if (worker.spec.pipelineId === undefined) void this.#deleteJobQuietly(worker.jobName);
+    this.#end(worker, phase.outcome);
+  }
+
+  /** Stops a worker: its Job, then every pod of it, are deleted; `outcome` is reported after. */
+  #beginRemoval(worker: LiveWorker, outcome: WorkerOutcome): void {
+    worker.phase = { name: "removing", outcome, jobDeleted: false, podsDeleted: new Set() };
     this.#queue.add(worker.jobName);
   }
 
-  /** Reconciles a worker being removed: Job gone first, then every pod of it. */
-  #reconcileRemoval(worker: LiveWorker, job: V1Job | undefined): void {
-    if (job !== undefined) return;
-    const pods = this.#podsOf(worker.jobName);
+  async #removeStep(worker: LiveWorker, phase: Extract<WorkerPhase, { name: "removing" }>) {
+    if (!phase.jobDeleted) {
+      // Orphan first, then delete the pod ourselves: a Job deleted with its pod still
+      // terminating would make the 1.20 Job controller start a replacement pod, running
+      // the stopped worker's command again. Asked of the API even when the cache has no Job:
+      // one being made may not have reached it yet.
+      await this.#api.delete(worker.jobName, "Orphan");
+      phase.jobDeleted = true;
+    }
+    // Its deletion reaches the cache by watch, and that brings us back here.
+    if (this.#caches?.job(worker.jobName) !== undefined) return;
+    const pods = this.#caches?.podsOf(worker.jobName) ?? [];
     for (const pod of pods) {
       if (podState(pod).kind === "running") this.#startLogs(worker, pod);
-      this.#deletePod(worker, pod);
+      await this.#deletePod(worker, phase, pod);
     }
-    if (pods.length > 0 || worker.verifying) return;
+    if (pods.length > 0) return;
     // The cache may not have seen a pod the Job made just before it went: ask the API.
-    worker.verifying = true;
-    this.#clients.core
-      .listNamespacedPod({
-        namespace: this.#options.namespace,
-        labelSelector: `${labels.worker}=${worker.jobName}`,
-      })
-      .then(
-        (list) => {
-          worker.verifying = false;
-          if (list.items.length === 0)
-            this.#finish(worker, worker.removing as WorkerOutcome, undefined);
-          else for (const pod of list.items) this.#deletePod(worker, pod);
-        },
-        () => {
-          worker.verifying = false;
-          this.#queue.retry(worker.jobName);
-        },
-      );
+    const left = await this.#api.podsOf(worker.jobName);
+    if (left.length === 0) {
+      worker.logs?.close();
+      this.#end(worker, phase.outcome);
+      return;
+    }
+    for (const pod of left) await this.#deletePod(worker, phase, pod);
   }
 
-  #deletePod(worker: LiveWorker, pod: V1Pod): void {
+  async #deletePod(
+    worker: LiveWorker,
+    phase: Extract<WorkerPhase, { name: "removing" }>,
+    pod: V1Pod,
+  ): Promise<void> {
     const name = pod.metadata?.name;
-    if (name === undefined || worker.podsDeleted.has(name)) return;
-    worker.podsDeleted.add(name);
+    if (name === undefined || phase.podsDeleted.has(name)) return;
     // A container that never started has nothing to stop gracefully.
     const grace = worker.started ? Math.ceil(this.#options.stopGraceMs / 1000) : 0;
-    this.#clients.core
-      .deleteNamespacedPod({ name, namespace: this.#options.namespace, gracePeriodSeconds: grace })
-      .catch((error: unknown) => {
-        if (isNotFound(error)) return;
-        this.#logger.warn("jobDeleteFailed", { pod: name, error: String(error) });
-        worker.podsDeleted.delete(name);
-        this.#queue.retry(worker.jobName);
-      });
+    await this.#api.deletePod(name, grace);
+    phase.podsDeleted.add(name);
   }
 
-  /** Captures the whole log, then lets the Job go, then reports the outcome. */
-  #finish(worker: LiveWorker, outcome: WorkerOutcome, pod: V1Pod | undefined): void {
-    worker.finishing = true;
-    clearTimeout(worker.stuckTimer);
-    void (async () => {
-      if (worker.logs !== undefined && pod !== undefined) {
-        try {
-          await worker.logs.complete();
-        } catch (error) {
-          this.#logger.warn("logCaptureFailed", { job: worker.jobName, error: String(error) });
-        }
-      }
-      worker.logs?.close();
-      // Its pod has ended and its log is in. A pipeline's Job stays until the pipeline's end is
-      // recorded (releaseOwner), so a controller restarted before then can read the result;
-      // a task's goes now.
-      if (worker.removing === undefined && worker.spec.pipelineId === undefined)
-        void this.#deleteJob(worker.jobName);
-      this.#resolve(worker, outcome);
-    })();
+  /** Stops following a worker and reports it stopped, leaving its Job (and pod) as they are. */
+  #leave(worker: LiveWorker, reason: string): void {
+    worker.logs?.close();
+    this.#left.push(worker.jobName);
+    this.#end(worker, {
+      phase: "stopped",
+      reason: `${reason}; its Job is left running`,
+      leftRunning: true,
+    });
   }
 
-  #resolve(worker: LiveWorker, outcome: WorkerOutcome): void {
+  #end(worker: LiveWorker, outcome: WorkerOutcome): void {
+    worker.phase = { name: "done" };
     this.#live.delete(worker.jobName);
     this.#queue.forget(worker.jobName);
     worker.resolve(outcome);
   }
 
-  async #deleteJob(
-    name: string,
-    propagationPolicy: "Orphan" | "Background" = "Background",
-  ): Promise<void> {
+  /** An ended worker's Job, best effort: a Job left over is deleted at the next start-up. */
+  async #deleteJobQuietly(name: string): Promise<void> {
     try {
-      await this.#clients.batch.deleteNamespacedJob({
-        name,
-        namespace: this.#options.namespace,
-        propagationPolicy,
-      });
+      await this.#api.delete(name, "Background");
     } catch (error) {
-      if (isNotFound(error)) return;
       this.#logger.warn("jobDeleteFailed", { job: name, error: String(error) });
-      // Only a worker being stopped needs its Job gone before it can end: try again for it.
-      setTimeout(() => {
-        const worker = this.#live.get(name);
-        if (worker?.removing !== undefined) void this.#deleteJob(name, "Orphan");
-      }, this.#queue.retryDelay(name)).unref();
     }
   }
-}
-
-function stamp(pod: V1Pod): number {
-  const t = pod.metadata?.creationTimestamp;
-  return t === undefined ? 0 : new Date(t).getTime();
 }

@@ -83,7 +83,7 @@ describe("the Kubernetes executor when things go wrong", { skip: skipUnlessClust
     );
   });
 
-  it("deletes, at start-up, the Jobs an earlier controller process left behind", async () => {
+  it("deletes the Jobs an earlier controller process left behind that no run claims, and only those it labelled", async () => {
     const namespace = await createTestNamespace("otto-orphans");
     try {
       const clients = createClients(loadKubeConfig());
@@ -127,6 +127,8 @@ describe("the Kubernetes executor when things go wrong", { skip: skipUnlessClust
       );
       const executor = new KubernetesExecutor(clients, options, silentLogger);
       await executor.start();
+      // No run of this controller claims the old pipeline's Job.
+      await executor.deleteUnclaimedJobs(() => false);
       await executor.close();
       const jobs = (await kubectl("get", "jobs", "-n", namespace, "-o", "name")).trim().split("\n");
       assert.deepEqual(
@@ -139,7 +141,7 @@ describe("the Kubernetes executor when things go wrong", { skip: skipUnlessClust
     }
   });
 
-  it("leaves a running worker's Job alone at shutdown, says so, and the next controller deletes it at start-up", async () => {
+  it("leaves a running worker's Job alone at shutdown, says so, and a next controller that has no run to claim it deletes it", async () => {
     const namespace = await createTestNamespace("otto-leave");
     try {
       const clients = createClients(loadKubeConfig());
@@ -184,6 +186,7 @@ describe("the Kubernetes executor when things go wrong", { skip: skipUnlessClust
       const next = capturedLogger();
       const successor = new KubernetesExecutor(clients, options, next.logger);
       await successor.start();
+      await successor.deleteUnclaimedJobs(() => false);
       await successor.close();
       assert.deepEqual(
         next.events("orphanJobDeleted").map((e) => e.job),

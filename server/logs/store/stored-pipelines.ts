@@ -58,7 +58,8 @@ export async function finishInterruptedPipelines(
 ): Promise<void> {
   for (const journal of store.list("pipeline")) {
     if (journal.summary !== undefined && isFinal(journal.summary.status)) continue;
-    if (continued.has(journal.id)) continue;
+    // Continued elsewhere, or written by a run of this process (started before this ran).
+    if (continued.has(journal.id) || journal.writing) continue;
     const last = journal.state.lastProgress;
     if (last === undefined || !isFinal(last.status) || last.stageId !== "") {
       const message = "pipeline interrupted: the controller stopped while it ran";
