@@ -98,8 +98,14 @@ describe("kube-apiserver away for 45 s", { skip: skipUnlessCluster }, () => {
     });
     await running("group", 2);
     await plainPod("outage-pod");
-    const progress = collect(
-      controller.ottoscaler.executePipeline({
+    // One stream from start to end: it says when the stage runs, and it lives through the outage.
+    let stageRunning!: () => void;
+    const printing = new Promise<void>((resolve) => {
+      stageRunning = resolve;
+    });
+    const progress = (async () => {
+      const events = [];
+      for await (const event of controller.ottoscaler.executePipeline({
         pipelineId: "through-outage",
         stages: [
           {
@@ -107,12 +113,13 @@ describe("kube-apiserver away for 45 s", { skip: skipUnlessCluster }, () => {
             command: [`for i in $(seq 1 ${lines}); do echo "line $i"; sleep 0.5; done`],
           },
         ],
-      }),
-    );
-    const watch = controller.ottoscaler.watchPipeline({ pipelineId: "through-outage" });
-    for await (const event of watch) {
-      if (event.stageId === "printer" && event.status === PipelineStatus.RUNNING) break;
-    }
+      })) {
+        events.push(event);
+        if (event.stageId === "printer" && event.status === PipelineStatus.RUNNING) stageRunning();
+      }
+      return events;
+    })();
+    await printing;
 
     await run("bash", [apiserver, "stop"]);
     // The outage itself is the scenario: 45 s of no API server.
