@@ -109,11 +109,7 @@ function executorKind(config: Config): "local" | "kubernetes" {
 export function createExecutor(
   config: Config,
   logger: Logger,
-  kubernetes: {
-    clients?: KubernetesClients;
-    runs?: KubernetesRunStore;
-    groups?: KubernetesGroupStore;
-  } = {},
+  kubernetes: Pick<KubernetesExecutorOptions, "ownerOf"> & { clients?: KubernetesClients } = {},
 ): Executor {
   if (executorKind(config) === "local") {
     return new LocalExecutor({
@@ -123,22 +119,21 @@ export function createExecutor(
       secretsDir: config.localSecretsDir,
     });
   }
-  const { runs, groups } = kubernetes;
+  const { clients, ownerOf } = kubernetes;
   return new KubernetesExecutor(
-    kubernetes.clients ?? createClients(loadKubeConfig()),
-    {
-      ...kubernetesExecutorOptions(config),
-      ...(runs !== undefined && {
-        ownerOf: (spec: WorkerSpec) =>
-          spec.pipelineId !== undefined
-            ? runs.ownerReferenceOf(spec.pipelineId)
-            : spec.taskId !== undefined
-              ? groups?.ownerReferenceOf(spec.taskId)
-              : undefined,
-      }),
-    },
+    clients ?? createClients(loadKubeConfig()),
+    { ...kubernetesExecutorOptions(config), ...(ownerOf !== undefined && { ownerOf }) },
     logger,
   );
+}
+
+/** A worker's Job belongs to its pipeline's PipelineRun, or to its task's WorkerGroup. */
+function ownerOfWorker(runs: KubernetesRunStore, groups: KubernetesGroupStore) {
+  return (spec: WorkerSpec) => {
+    if (spec.pipelineId !== undefined) return runs.ownerReferenceOf(spec.pipelineId);
+    if (spec.taskId !== undefined) return groups.ownerReferenceOf(spec.taskId);
+    return undefined;
+  };
 }
 
 export function createApp(
@@ -182,8 +177,7 @@ export function createApp(
     parts.executor ??
     createExecutor(config, logger, {
       ...(clients !== undefined && { clients }),
-      ...(runs !== undefined && { runs }),
-      ...(groups !== undefined && { groups }),
+      ...(runs !== undefined && groups !== undefined && { ownerOf: ownerOfWorker(runs, groups) }),
     });
   const slots = new WorkerSlots(config.maxWorkers);
   const registry = new WorkerRegistry();

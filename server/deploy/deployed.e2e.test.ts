@@ -40,7 +40,7 @@ import { builtImageId } from "../testing/image.ts";
 import { PipelineRunWatch } from "../testing/pipeline-run-watch.ts";
 import { PodWatch } from "../testing/pod-watch.ts";
 import { PortForward } from "../testing/port-forward.ts";
-import { bindRole, serviceAccountToken } from "../testing/service-account.ts";
+import { applyManifest, bindRole, serviceAccountToken } from "../testing/service-account.ts";
 import { collect, createTransport, protocols } from "../testing/test-server.ts";
 
 const namespace = controllerNamespace;
@@ -124,18 +124,6 @@ function eventReasons(name: string, reasons: string[]): Promise<void> {
       }
     });
   });
-}
-
-/** `kubectl apply` of one manifest given as text. */
-async function kubectlApply(manifest: string): Promise<void> {
-  const child = spawn("kubectl", ["apply", "-f", "-"], { stdio: ["pipe", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += c.toString();
-  });
-  child.stdin.end(manifest);
-  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-  if (code !== 0) throw new Error(`kubectl apply: ${stderr}`);
 }
 
 /** `promise`, or a rejection after `ms`. */
@@ -707,7 +695,7 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
         metadata: { name, namespace },
         spec: { pipeline: { stages } },
       });
-    await kubectlApply(
+    await applyManifest(
       manifest("e2e-invalid", [{ id: "Bad_Id", image: "busybox", command: ["true"] }]),
     );
     const invalid = await within(
@@ -724,7 +712,7 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
       /^stages\[0\]\.id: "Bad_Id" must be lower-case/,
     );
 
-    await kubectlApply(
+    await applyManifest(
       manifest("e2e-deleted", [
         { id: "sleeper", image: "busybox", workers: 2, command: ["echo up; sleep 300"] },
       ]),

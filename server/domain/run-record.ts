@@ -37,8 +37,11 @@ export interface RunRecord {
 
 /** Where run records go as a run changes (e.g. a PipelineRun's status in the cluster). */
 export interface RunStore {
-  /** The run changed: keep this record. Writes are coalesced and in order. */
-  save(record: RunRecord): void;
+  /**
+   * The run changed. Writes are coalesced and in order; each takes the run's record from
+   * `snapshot` when it is written, so a burst of changes builds one record, not one each.
+   */
+  save(pipelineId: string, snapshot: () => RunRecord): void;
   /** Resolves once every record saved so far is written or has failed for good. */
   settled(pipelineId: string): Promise<void>;
   /** Each progress event as it happens (e.g. for Kubernetes Events on the PipelineRun). */

@@ -3,66 +3,13 @@ import { describe, it } from "node:test";
 import { PipelineStatus } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import { WorkerPhase } from "../../gen/ottoscaler/v1/worker_pb.js";
 import { OttoscalerError } from "../domain/errors.ts";
-import { defaultResources } from "../executor/executor.ts";
-import { MemoryExecutor, type WorkerScript } from "../executor/memory/memory-executor.ts";
-import { BuildRecorder } from "../logs/build-recorder.ts";
-import { FollowerCache } from "../logs/follower-cache.ts";
-import { PipelineArchive } from "../logs/pipeline-archive.ts";
-import { BuildStore } from "../logs/store/build-store.ts";
-import { silentLogger } from "../observability/logger.ts";
-import { tempDataDir } from "../testing/data-dir.ts";
-import { WorkerRegistry } from "../workers/worker-registry.ts";
-import { WorkerRunner } from "../workers/worker-runner.ts";
-import { WorkerSlots } from "../workers/worker-slots.ts";
-import { PipelineEngine, type PipelineEngineOptions } from "./pipeline-engine.ts";
+import { engineOn, stageSpec } from "../testing/engine.ts";
+import type { PipelineEngine } from "./pipeline-engine.ts";
 import type { PipelineSpec, StageSpec } from "./pipeline-spec.ts";
-
-/** An engine on its own dependencies: workers in memory, logs in a fresh store on disk. */
-async function engineWith(
-  script: WorkerScript,
-  { maxWorkers = 100, ...options }: Partial<PipelineEngineOptions> & { maxWorkers?: number } = {},
-) {
-  const executor = new MemoryExecutor(script);
-  const store = new BuildStore(tempDataDir(), silentLogger);
-  await store.load();
-  const registry = new WorkerRegistry();
-  const followers = new FollowerCache({ maxLinesPerWorker: 100, maxLinesPerBuild: 100 });
-  const recorder = new BuildRecorder(store);
-  const slots = new WorkerSlots(maxWorkers);
-  const logger = silentLogger;
-  const runner = new WorkerRunner({ executor, slots, registry, recorder, followers, logger });
-  const engine = new PipelineEngine(
-    { maxActivePipelines: 1000, retainPipelines: 100, keepWorkspaces: false, ...options },
-    {
-      runner,
-      executor,
-      registry,
-      recorder,
-      followers,
-      history: new PipelineArchive(store),
-      logger,
-    },
-  );
-  return { engine, executor, registry, followers };
-}
 
 const kindIs = (kind: string) => (e: unknown) => e instanceof OttoscalerError && e.kind === kind;
 
-function stage(id: string, extra: Partial<StageSpec> = {}): StageSpec {
-  return {
-    id,
-    name: id,
-    image: "busybox",
-    command: ["true"],
-    env: {},
-    dependsOn: [],
-    workers: 1,
-    retry: { maxAttempts: 1, initialBackoffMs: 0, maxBackoffMs: 0 },
-    timeoutMs: 60_000,
-    resources: defaultResources,
-    ...extra,
-  };
-}
+const stage = stageSpec;
 
 function pipeline(pipelineId: string, stages: StageSpec[]): PipelineSpec {
   return { pipelineId, name: pipelineId, stages };
@@ -75,7 +22,7 @@ function statuses(engine: PipelineEngine, pipelineId: string): Record<string, st
 
 describe("PipelineEngine", () => {
   it("runs a stage with more workers than the cap in waves, never over the cap", async () => {
-    const { engine, executor } = await engineWith(() => ({ durationMs: 1 }), { maxWorkers: 7 });
+    const { engine, executor } = await engineOn(() => ({ durationMs: 1 }), { maxWorkers: 7 });
     const run = await engine.start(pipeline("waves", [stage("wide", { workers: 50 })]));
     assert.equal(await run.done, PipelineStatus.SUCCEEDED);
     assert.equal(executor.started.length, 50);
@@ -83,7 +30,7 @@ describe("PipelineEngine", () => {
   });
 
   it("admits workers first come, first served across pipelines", async () => {
-    const { engine, executor } = await engineWith(() => ({ durationMs: 1 }), { maxWorkers: 2 });
+    const { engine, executor } = await engineOn(() => ({ durationMs: 1 }), { maxWorkers: 2 });
     const first = await engine.start(pipeline("first", [stage("s", { workers: 6 })]));
     const second = await engine.start(pipeline("second", [stage("s", { workers: 6 })]));
     await Promise.all([first.done, second.done]);
@@ -92,7 +39,7 @@ describe("PipelineEngine", () => {
   });
 
   it("cannot deadlock: many wide pipelines under a tiny cap all finish", async () => {
-    const { engine } = await engineWith(() => ({}), { maxWorkers: 1 });
+    const { engine } = await engineOn(() => ({}), { maxWorkers: 1 });
     const runs = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         engine.start(
@@ -110,7 +57,7 @@ describe("PipelineEngine", () => {
   });
 
   it("stops the other workers of a stage as soon as one fails", async () => {
-    const { engine, executor, registry } = await engineWith((spec) =>
+    const { engine, executor, registry } = await engineOn((spec) =>
       spec.index === 0 ? { exitCode: 2 } : { durationMs: Number.POSITIVE_INFINITY },
     );
     const run = await engine.start(pipeline("fail-fast", [stage("s", { workers: 3 })]));
@@ -121,7 +68,7 @@ describe("PipelineEngine", () => {
   });
 
   it("cancels a pipeline waiting out a retry backoff without another attempt", async () => {
-    const { engine, executor } = await engineWith(() => ({ exitCode: 1 }));
+    const { engine, executor } = await engineOn(() => ({ exitCode: 1 }));
     const run = await engine.start(
       pipeline("backoff", [
         stage("s", { retry: { maxAttempts: 5, initialBackoffMs: 60_000, maxBackoffMs: 60_000 } }),
@@ -137,7 +84,7 @@ describe("PipelineEngine", () => {
   });
 
   it("cancels workers still waiting for a slot without starting them", async () => {
-    const { engine, executor, registry } = await engineWith(
+    const { engine, executor, registry } = await engineOn(
       () => ({ durationMs: Number.POSITIVE_INFINITY }),
       { maxWorkers: 1 },
     );
@@ -153,7 +100,7 @@ describe("PipelineEngine", () => {
   });
 
   it("refuses a second pipeline with the same id, and pipelines over the active limit", async () => {
-    const { engine } = await engineWith(() => ({ durationMs: Number.POSITIVE_INFINITY }), {
+    const { engine } = await engineOn(() => ({ durationMs: Number.POSITIVE_INFINITY }), {
       maxActivePipelines: 1,
     });
     await engine.start(pipeline("one", [stage("s")]));
@@ -163,7 +110,7 @@ describe("PipelineEngine", () => {
   });
 
   it("keeps only the newest finished pipelines in memory, and serves older ones from the store", async () => {
-    const { engine, registry, followers } = await engineWith(() => ({ lines: ["hello"] }), {
+    const { engine, registry, followers } = await engineOn(() => ({ lines: ["hello"] }), {
       retainPipelines: 2,
     });
     for (const id of ["r1", "r2", "r3"])

@@ -1,86 +1,30 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { PipelineStatus } from "../../gen/ottoscaler/v1/pipeline_pb.js";
-import type { RunRecord, RunStore } from "../domain/run-record.ts";
-import { defaultResources } from "../executor/executor.ts";
-import { MemoryExecutor, type WorkerScript } from "../executor/memory/memory-executor.ts";
-import { BuildRecorder } from "../logs/build-recorder.ts";
-import { FollowerCache } from "../logs/follower-cache.ts";
-import { LogReader } from "../logs/log-reads.ts";
-import { PipelineArchive } from "../logs/pipeline-archive.ts";
-import { BuildStore } from "../logs/store/build-store.ts";
-import { silentLogger } from "../observability/logger.ts";
+import type { RunRecord } from "../domain/run-record.ts";
+import type { WorkerScript } from "../executor/memory/memory-executor.ts";
 import { tempDataDir } from "../testing/data-dir.ts";
-import { WorkerRegistry } from "../workers/worker-registry.ts";
-import { WorkerRunner } from "../workers/worker-runner.ts";
-import { WorkerSlots } from "../workers/worker-slots.ts";
-import { PipelineEngine } from "./pipeline-engine.ts";
+import { engineOn, stageSpec } from "../testing/engine.ts";
+import type { PipelineRunStore } from "./pipeline-engine.ts";
 import type { PipelineRun } from "./pipeline-run.ts";
-import type { PipelineSpec, StageSpec } from "./pipeline-spec.ts";
+import type { PipelineSpec } from "./pipeline-spec.ts";
 
 /** Keeps the last record saved for each run, as the cluster's PipelineRun status would. */
-class RecordingStore implements RunStore {
+class RecordingStore implements PipelineRunStore {
   readonly records = new Map<string, RunRecord>();
-  save(record: RunRecord): void {
-    this.records.set(record.pipelineId, structuredClone(record));
+  async create(): Promise<void> {}
+  save(pipelineId: string, snapshot: () => RunRecord): void {
+    this.records.set(pipelineId, structuredClone(snapshot()));
   }
   async settled(): Promise<void> {}
 }
 
 /** One controller process: an engine over the data directory `dataDir`. */
-async function controller(dataDir: string, script: WorkerScript, runs: RecordingStore) {
-  const executor = new MemoryExecutor(script);
-  const store = new BuildStore(dataDir, silentLogger);
-  await store.load();
-  const registry = new WorkerRegistry();
-  const followers = new FollowerCache({ maxLinesPerWorker: 100, maxLinesPerBuild: 100 });
-  const recorder = new BuildRecorder(store);
-  const logger = silentLogger;
-  const runner = new WorkerRunner({
-    executor,
-    slots: new WorkerSlots(10),
-    registry,
-    recorder,
-    followers,
-    logger,
-  });
-  const archive = new PipelineArchive(store);
-  const engine = new PipelineEngine(
-    { maxActivePipelines: 10, retainPipelines: 10, keepWorkspaces: false },
-    {
-      runner,
-      executor,
-      registry,
-      recorder,
-      followers,
-      history: archive,
-      logger,
-      store: {
-        ...runs,
-        create: async () => {},
-        save: (r) => runs.save(r),
-        settled: async () => {},
-      },
-    },
-  );
-  return { engine, executor, archive, store, logs: new LogReader(followers, store) };
+function controller(dataDir: string, script: WorkerScript, store: RecordingStore) {
+  return engineOn(script, { dataDir, store, maxWorkers: 10 });
 }
 
-function stage(id: string, extra: Partial<StageSpec> = {}): StageSpec {
-  return {
-    id,
-    name: id,
-    image: "busybox",
-    command: ["true"],
-    env: {},
-    dependsOn: [],
-    workers: 1,
-    retry: { maxAttempts: 1, initialBackoffMs: 0, maxBackoffMs: 0 },
-    timeoutMs: 60_000,
-    resources: defaultResources,
-    ...extra,
-  };
-}
+const stage = stageSpec;
 
 const spec: PipelineSpec = {
   pipelineId: "resumed",
@@ -120,7 +64,7 @@ describe("a pipeline continued by a new controller", () => {
     await untilStageRunning(run, "b");
     // Lines are passed on as they come; the two of each worker are in before b reports running.
     await first.engine.shutdown("controller stopping", { leaveRunning: true });
-    await first.store.close();
+    await first.builds.close();
     assert.equal(run.finished, false, "a run left for the next controller does not end");
 
     // The second controller: b's workers are found again; their logs come from the start, with
@@ -182,7 +126,7 @@ describe("a pipeline continued by a new controller", () => {
       "resumed.c.a1.w0 1 c ran",
     ]);
     assert.equal(runs.records.get("resumed")?.status, PipelineStatus.SUCCEEDED);
-    await second.store.close();
+    await second.builds.close();
   });
 
   it("waits out only what is left of a retry's backoff, then runs the next attempt", async () => {
@@ -203,7 +147,7 @@ describe("a pipeline continued by a new controller", () => {
       if ("item" in read && read.item.status === PipelineStatus.RETRYING) break;
     }
     await first.engine.shutdown("stopping", { leaveRunning: true });
-    await first.store.close();
+    await first.builds.close();
     // The record says the wait began long enough ago: the next attempt starts at once.
     const second = await controller(dataDir, () => ({}), runs);
     const soFar = await second.archive.progressSoFar("retrying");
@@ -220,6 +164,6 @@ describe("a pipeline continued by a new controller", () => {
       second.executor.started.map((s) => s.spec.workerId),
       ["retrying.flaky.a2.w0"],
     );
-    await second.store.close();
+    await second.builds.close();
   });
 });

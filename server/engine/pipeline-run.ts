@@ -255,7 +255,7 @@ export class PipelineRun implements PipelineView {
 
   #save(): void {
     if (this.#detached) return;
-    this.#deps.store?.save(this.record());
+    this.#deps.store?.save(this.id, () => this.record());
   }
 
   /** Stops running workers and ends the pipeline CANCELLED. False if it had already ended. */

@@ -65,8 +65,9 @@ export function restoreRun(
       stage.lastEventAt = Date.now();
     }
   }
-  if (record !== undefined && record.status === PipelineStatus.RUNNING) {
-    if (status === PipelineStatus.QUEUED) status = PipelineStatus.RUNNING;
+  // The record may know it had started when the journal's last writes were lost.
+  if (record?.status === PipelineStatus.RUNNING && status === PipelineStatus.QUEUED) {
+    status = PipelineStatus.RUNNING;
   }
   return { status, stages };
 }

@@ -1,7 +1,7 @@
 import type { CustomObjectsApi, V1ObjectMeta } from "@kubernetes/client-node";
 import { Backoff } from "../util/backoff.ts";
 import { sleep } from "../util/sleep.ts";
-import { classifyKubernetesError } from "./errors.ts";
+import { classifyKubernetesError, errorClassOf } from "./errors.ts";
 
 /** Any of our custom resources, as plain JSON. */
 export interface CustomObject {
@@ -98,8 +98,7 @@ export class CustomObjects<T extends CustomObject> {
       try {
         return await (status ? this.replaceStatus(changed) : this.replace(changed));
       } catch (error) {
-        const conflict = (error as { class?: string }).class === "conflict";
-        if (!conflict || attempt >= tries) throw error;
+        if (errorClassOf(error) !== "conflict" || attempt >= tries) throw error;
         current = await this.get(current.metadata.name);
       }
     }
@@ -112,11 +111,6 @@ export class CustomObjects<T extends CustomObject> {
       throw classifyKubernetesError(cause, doing);
     }
   }
-}
-
-/** The class of a classified Kubernetes error (undefined for anything else). */
-export function errorClassOf(error: unknown): string | undefined {
-  return (error as { class?: unknown }).class as string | undefined;
 }
 
 /**

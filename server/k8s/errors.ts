@@ -74,3 +74,8 @@ function classify(status: number | undefined): KubernetesErrorClass {
 export function classifyKubernetesError(error: unknown, doing: string): KubernetesError {
   return error instanceof KubernetesError ? error : new KubernetesError(error, doing);
 }
+
+/** The class of an error classified here, or undefined for any other error. */
+export function errorClassOf(error: unknown): KubernetesErrorClass | undefined {
+  return error instanceof KubernetesError ? error.class : undefined;
+}

@@ -1,6 +1,16 @@
 import { type PipelineProgress, PipelineStatus } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import type { EventType } from "./event-recorder.ts";
 
+/** Which statuses are worth an Event, how it reads, and whether a pipeline's own event is. */
+const outcomes = new Map<PipelineStatus, { type: EventType; verb: string; pipeline: boolean }>([
+  [PipelineStatus.RUNNING, { type: "Normal", verb: "Started", pipeline: false }],
+  [PipelineStatus.RETRYING, { type: "Warning", verb: "Retrying", pipeline: false }],
+  [PipelineStatus.SUCCEEDED, { type: "Normal", verb: "Succeeded", pipeline: true }],
+  [PipelineStatus.FAILED, { type: "Warning", verb: "Failed", pipeline: true }],
+  [PipelineStatus.CANCELLED, { type: "Normal", verb: "Cancelled", pipeline: true }],
+  [PipelineStatus.SKIPPED, { type: "Normal", verb: "Skipped", pipeline: false }],
+]);
+
 /** The Kubernetes Event a progress event becomes on its PipelineRun, if it is worth one. */
 export function runEventOf(
   progress: PipelineProgress,
@@ -11,28 +21,9 @@ export function runEventOf(
   if (/^worker \d+ waiting: /.test(progress.message)) {
     return { type: "Warning", reason: "WorkerWaiting", message };
   }
-  switch (progress.status) {
-    case PipelineStatus.RUNNING:
-      return stage === "" ? undefined : { type: "Normal", reason: "StageStarted", message };
-    case PipelineStatus.RETRYING:
-      return { type: "Warning", reason: "StageRetrying", message };
-    case PipelineStatus.SUCCEEDED:
-      return {
-        type: "Normal",
-        reason: stage === "" ? "PipelineSucceeded" : "StageSucceeded",
-        message,
-      };
-    case PipelineStatus.FAILED:
-      return { type: "Warning", reason: stage === "" ? "PipelineFailed" : "StageFailed", message };
-    case PipelineStatus.CANCELLED:
-      return {
-        type: "Normal",
-        reason: stage === "" ? "PipelineCancelled" : "StageCancelled",
-        message,
-      };
-    case PipelineStatus.SKIPPED:
-      return { type: "Normal", reason: "StageSkipped", message };
-    default:
-      return undefined;
-  }
+  const outcome = outcomes.get(progress.status);
+  // A pipeline's own RUNNING and SKIPPED say nothing its stages' events do not.
+  if (outcome === undefined || (stage === "" && !outcome.pipeline)) return undefined;
+  const scope = stage === "" ? "Pipeline" : "Stage";
+  return { type: outcome.type, reason: `${scope}${outcome.verb}`, message };
 }

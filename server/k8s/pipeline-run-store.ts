@@ -3,7 +3,8 @@ import type { PipelineProgress } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import { OttoscalerError } from "../domain/errors.ts";
 import type { RunRecord, RunStore } from "../domain/run-record.ts";
 import type { Logger } from "../observability/logger.ts";
-import { CustomObjects, errorClassOf, writeUntilDone } from "./custom-objects.ts";
+import { CustomObjects, writeUntilDone } from "./custom-objects.ts";
+import { errorClassOf } from "./errors.ts";
 import type { EventRecorder } from "./event-recorder.ts";
 import { labels } from "./labels.ts";
 import { runEventOf } from "./pipeline-run-events.ts";
@@ -19,11 +20,10 @@ import {
 /** One run's writes: the newest record not written yet, and whether a write is under way. */
 interface RunWrites {
   object: PipelineRunObject;
-  pending: RunRecord | undefined;
+  /** The run's newest record, taken when the next write begins. */
+  pending: (() => RunRecord) | undefined;
   writing: Promise<void> | undefined;
 }
-
-const kindOf = errorClassOf;
 
 /** The reference an object makes to a PipelineRun it belongs to (an ownerReference, an Event). */
 function referenceOf(object: PipelineRunObject) {
@@ -80,7 +80,7 @@ export class KubernetesRunStore implements RunStore {
         spec: { pipeline },
       });
     } catch (error) {
-      if (kindOf(error) !== "conflict") throw error;
+      if (errorClassOf(error) !== "conflict") throw error;
       throw new OttoscalerError(
         "already-exists",
         `pipelineId: a PipelineRun named "${pipelineId}" already exists in namespace ${this.#namespace}`,
@@ -179,14 +179,14 @@ export class KubernetesRunStore implements RunStore {
       await this.#objects.replaceStatus({ ...object, status });
     } catch (error) {
       // A conflict: it changed meanwhile, and the change brings it here again.
-      if (kindOf(error) !== "not-found" && kindOf(error) !== "conflict") throw error;
+      if (errorClassOf(error) !== "not-found" && errorClassOf(error) !== "conflict") throw error;
     }
   }
 
-  save(record: RunRecord): void {
-    const run = this.#runs.get(record.pipelineId);
+  save(pipelineId: string, snapshot: () => RunRecord): void {
+    const run = this.#runs.get(pipelineId);
     if (run === undefined || this.#stop.signal.aborted) return;
-    run.pending = record;
+    run.pending = snapshot;
     run.writing ??= this.#drain(run);
   }
 
@@ -204,7 +204,7 @@ export class KubernetesRunStore implements RunStore {
   async #drain(run: RunWrites): Promise<void> {
     try {
       while (run.pending !== undefined && !this.#stop.signal.aborted) {
-        const record = run.pending;
+        const record = run.pending();
         run.pending = undefined;
         await this.#write(run, record);
       }
@@ -262,7 +262,7 @@ export class KubernetesRunStore implements RunStore {
     try {
       run.object = await this.#objects.update(run.object, change);
     } catch (error) {
-      if (kindOf(error) !== "not-found") throw error;
+      if (errorClassOf(error) !== "not-found") throw error;
     }
   }
 

@@ -1,6 +1,7 @@
 import type { CustomObjectsApi, V1ObjectMeta, V1OwnerReference } from "@kubernetes/client-node";
 import type { Logger } from "../observability/logger.ts";
-import { CustomObjects, errorClassOf, writeUntilDone } from "./custom-objects.ts";
+import { CustomObjects, writeUntilDone } from "./custom-objects.ts";
+import { errorClassOf } from "./errors.ts";
 import { labels } from "./labels.ts";
 import { formatIndexRanges, parseIndexRanges } from "./pipeline-run-resource.ts";
 
@@ -36,7 +37,8 @@ export interface WorkerGroupRecord {
 export class KubernetesGroupStore {
   readonly #objects: CustomObjects<WorkerGroupObject>;
   readonly #logger: Logger;
-  readonly #uids = new Map<string, string>();
+  /** The newest object of each group this controller has read or written. */
+  readonly #known = new Map<string, WorkerGroupObject>();
   readonly #pending = new Map<string, WorkerGroupRecord>();
   readonly #writing = new Map<string, Promise<void>>();
   readonly #stop = new AbortController();
@@ -49,7 +51,7 @@ export class KubernetesGroupStore {
   async list(): Promise<WorkerGroupRecord[]> {
     const objects = await this.#objects.list(this.#stop.signal);
     return objects.map((o) => {
-      if (o.metadata.uid !== undefined) this.#uids.set(o.metadata.name, o.metadata.uid);
+      this.#known.set(o.metadata.name, o);
       return {
         taskId: o.metadata.name,
         task: o.spec.task,
@@ -60,7 +62,7 @@ export class KubernetesGroupStore {
   }
 
   ownerReferenceOf(taskId: string): V1OwnerReference | undefined {
-    const uid = this.#uids.get(taskId);
+    const uid = this.#known.get(taskId)?.metadata.uid;
     if (uid === undefined) return undefined;
     return {
       apiVersion: workerGroupResource.apiVersion,
@@ -95,6 +97,15 @@ export class KubernetesGroupStore {
     }
   }
 
+  async #read(name: string): Promise<WorkerGroupObject | undefined> {
+    try {
+      return await this.#objects.get(name);
+    } catch (error) {
+      if (errorClassOf(error) === "not-found") return undefined;
+      throw error;
+    }
+  }
+
   async #write(record: WorkerGroupRecord): Promise<void> {
     const status = {
       live: record.live.length,
@@ -103,23 +114,30 @@ export class KubernetesGroupStore {
     };
     const name = record.taskId;
     const write = async () => {
-      let object: WorkerGroupObject;
       try {
-        object = await this.#objects.update(await this.#objects.get(name), (o) => ({
-          ...o,
-          spec: { task: record.task },
-        }));
+        await writeOnce();
       } catch (error) {
-        if (errorClassOf(error) !== "not-found") throw error;
-        object = await this.#objects.create({
-          apiVersion: workerGroupResource.apiVersion,
-          kind: workerGroupResource.kind,
-          metadata: { name, labels: { [labels.task]: name } },
-          spec: { task: record.task },
-        });
+        // Deleted under us: the next try makes it again from the record.
+        if (errorClassOf(error) === "not-found") this.#known.delete(name);
+        throw error;
       }
-      if (object.metadata.uid !== undefined) this.#uids.set(name, object.metadata.uid);
-      await this.#objects.update(object, (o) => ({ ...o, status }), { status: true });
+    };
+    const writeOnce = async () => {
+      let object = this.#known.get(name) ?? (await this.#read(name));
+      object ??= await this.#objects.create({
+        apiVersion: workerGroupResource.apiVersion,
+        kind: workerGroupResource.kind,
+        metadata: { name, labels: { [labels.task]: name } },
+        spec: { task: record.task },
+      });
+      // The task changes only with a ScaleUp that brings another; a worker's end changes status.
+      object = await this.#objects.update(object, (o) =>
+        JSON.stringify(o.spec.task) === JSON.stringify(record.task)
+          ? undefined
+          : { ...o, spec: { task: record.task } },
+      );
+      object = await this.#objects.update(object, (o) => ({ ...o, status }), { status: true });
+      this.#known.set(name, object);
     };
     await writeUntilDone(write, {
       signal: this.#stop.signal,

@@ -1,7 +1,7 @@
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { PipelineProgress, PipelineSummary } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import type { BuildStore } from "./store/build-store.ts";
-import { readJournalLog, readJournalProgress } from "./store/journal-reads.ts";
+import { readJournalProgress, readJournalSoFar } from "./store/journal-reads.ts";
 import { summaryOf } from "./store/stored-pipelines.ts";
 
 /** A pipeline as its journal keeps it. */
@@ -48,16 +48,9 @@ export class PipelineArchive {
   > {
     const journal = this.#store.get("pipeline", pipelineId);
     if (journal === undefined) return undefined;
-    const events: PipelineProgress[] = [];
-    for await (const event of readJournalProgress(journal)) events.push(event);
-    const linesPerWorker = new Map<string, number>();
-    for await (const entry of readJournalLog(journal)) {
-      const id = entry.entry?.workerId ?? "";
-      const sequence = Number(entry.entry?.sequence ?? 0n);
-      linesPerWorker.set(id, Math.max(linesPerWorker.get(id) ?? 0, sequence));
-    }
+    const { progress, linesPerWorker } = await readJournalSoFar(journal);
     return {
-      events,
+      events: progress,
       createdAt: journal.state.header?.createdAt,
       logEntries: journal.state.logEntries,
       linesPerWorker,

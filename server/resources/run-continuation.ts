@@ -17,7 +17,7 @@ export function engineRunStore(runs: KubernetesRunStore): PipelineRunStore {
       await runs.create(spec.pipelineId, pipelineRequestJson(spec));
     },
     requestCancel: (pipelineId, reason) => runs.requestCancel(pipelineId, reason),
-    save: (record) => runs.save(record),
+    save: (pipelineId, snapshot) => runs.save(pipelineId, snapshot),
     observe: (event) => runs.observe(event),
     settled: (pipelineId) => runs.settled(pipelineId),
   };

@@ -70,8 +70,8 @@ export class WorkQueue {
     return backoff.next();
   }
 
-  /** Reconciles `key` again after its backoff (for work that failed outside reconcile). */
-  retry(key: string): void {
+  /** Reconciles `key` again after its backoff. */
+  #retry(key: string): void {
     this.addAfter(key, this.retryDelay(key));
   }
 
@@ -101,7 +101,7 @@ export class WorkQueue {
       this.#active.delete(key);
       if (failed) {
         this.#onError?.(key, error);
-        this.retry(key);
+        this.#retry(key);
       }
       if (this.#dirty.delete(key)) this.add(key);
     };

@@ -2,6 +2,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { JournalRecordSchema } from "../../../gen/ottoscaler/store/v1/journal_pb.js";
 import type { BuildLogEntry } from "../../../gen/ottoscaler/v1/log_streaming_pb.js";
 import type { PipelineProgress } from "../../../gen/ottoscaler/v1/pipeline_pb.js";
+import type { WorkerStatus } from "../../../gen/ottoscaler/v1/worker_pb.js";
 import { type ScanDamage, scanJournal } from "../journal/journal-scan.ts";
 import { RecordKind, recordKindOf } from "../journal/record-kind.ts";
 import type { BuildJournal } from "./build-journal.ts";
@@ -74,4 +75,35 @@ export async function* readJournalProgress(
     const record = fromBinary(JournalRecordSchema, payload);
     if (record.record.case === "progress") yield record.record.value;
   }
+}
+
+/** What a controller continuing a build needs of its journal, read in one pass. */
+export interface JournalSoFar {
+  /** Its status events, in order (a pipeline's). */
+  progress: PipelineProgress[];
+  /** Each worker's last recorded status (a task's). */
+  workers: Map<string, WorkerStatus>;
+  /** How many lines each worker has recorded: the sequence of its last. */
+  linesPerWorker: Map<string, number>;
+}
+
+export async function readJournalSoFar(journal: BuildJournal): Promise<JournalSoFar> {
+  journal.flush();
+  const soFar: JournalSoFar = { progress: [], workers: new Map(), linesPerWorker: new Map() };
+  for await (const { payload } of scanJournal(journal.path, { until: journal.readableBytes })) {
+    const kind = recordKindOf(payload);
+    if (kind !== RecordKind.progress && kind !== RecordKind.worker && kind !== RecordKind.log)
+      continue;
+    const { record } = fromBinary(JournalRecordSchema, payload);
+    if (record.case === "progress") {
+      soFar.progress.push(record.value);
+    } else if (record.case === "worker" && record.value.worker !== undefined) {
+      soFar.workers.set(record.value.worker.workerId, record.value.worker);
+    } else if (record.case === "log" && record.value.entry !== undefined) {
+      const { workerId, sequence } = record.value.entry;
+      const lines = soFar.linesPerWorker;
+      lines.set(workerId, Math.max(lines.get(workerId) ?? 0, Number(sequence)));
+    }
+  }
+  return soFar;
 }
