@@ -1,11 +1,13 @@
+import os from "node:os";
 import path from "node:path";
+import { CoordinationV1Api } from "@kubernetes/client-node";
 import type { ApiDeps } from "./api/api-deps.ts";
 import { CallerLimits } from "./api/caller-limits.ts";
 import { AuditLog } from "./audit/audit-log.ts";
 import type { Authenticator } from "./auth/authenticator.ts";
 import { createAuthenticator } from "./auth/create-authenticator.ts";
 import { kubernetesAuthenticator } from "./auth/kubernetes-authenticator.ts";
-import type { Config } from "./config/config.ts";
+import { type Config, ConfigError } from "./config/config.ts";
 import { PipelineEngine } from "./engine/pipeline-engine.ts";
 import type { Executor, WorkerSpec } from "./executor/executor.ts";
 import {
@@ -22,6 +24,8 @@ import {
   runningInCluster,
 } from "./k8s/client.ts";
 import { EventRecorder } from "./k8s/event-recorder.ts";
+import { fencedClients } from "./k8s/fenced-clients.ts";
+import { LeaseElector, leaseTimingsProblem } from "./k8s/lease-elector.ts";
 import type { PipelineRunObject } from "./k8s/pipeline-run-resource.ts";
 import { KubernetesRunStore } from "./k8s/pipeline-run-store.ts";
 import { KubernetesGroupStore } from "./k8s/worker-group-store.ts";
@@ -74,6 +78,14 @@ export interface App extends ApiDeps {
   /** Connects the executor; `ready` turns true once it has. */
   start(): Promise<void>;
   readonly ready: boolean;
+  /**
+   * With leader election on: resolves true once this replica holds the
+   * controller lease (false if shut down first). Until then it must not open()
+   * the data directory nor start(); without election it is undefined.
+   */
+  campaign?: () => Promise<boolean>;
+  /** Called once if the lease is lost: the process must stop acting, i.e. exit. */
+  onLeaseLost(listener: (reason: string) => void): void;
   shutdown(reason?: string): Promise<void>;
 }
 
@@ -127,6 +139,37 @@ export function createExecutor(
   );
 }
 
+/** Whether only the holder of the controller Lease may act (on with the in-cluster Kubernetes executor). */
+function leaderElected(config: Config): boolean {
+  if (executorKind(config) !== "kubernetes") return false;
+  return config.leaderElection === "auto" ? runningInCluster() : config.leaderElection === "true";
+}
+
+function createElector(config: Config, clients: KubernetesClients, logger: Logger): LeaseElector {
+  const timings = {
+    leaseDurationMs: config.leaseDurationSeconds * 1000,
+    renewDeadlineMs: config.leaseRenewDeadlineSeconds * 1000,
+    retryPeriodMs: config.leaseRetryPeriodSeconds * 1000,
+  };
+  const problem = leaseTimingsProblem(timings);
+  if (problem !== undefined) {
+    throw new ConfigError(
+      `OTTOSCALER_LEASE_DURATION_SECONDS, OTTOSCALER_LEASE_RENEW_DEADLINE_SECONDS, OTTOSCALER_LEASE_RETRY_PERIOD_SECONDS: ${problem}`,
+    );
+  }
+  return new LeaseElector(
+    clients.kc.makeApiClient(CoordinationV1Api),
+    {
+      ...timings,
+      namespace: resolveNamespace(config.namespace),
+      name: config.leaseName,
+      // The pod's name (the Deployment passes it; a pod's hostname is its name too).
+      identity: process.env.POD_NAME || os.hostname(),
+    },
+    logger,
+  );
+}
+
 /** A worker's Job belongs to its pipeline's PipelineRun, or to its task's WorkerGroup. */
 function ownerOfWorker(runs: KubernetesRunStore, groups: KubernetesGroupStore) {
   return (spec: WorkerSpec) => {
@@ -156,10 +199,19 @@ export function createApp(
     logger,
   });
   // On Kubernetes, runs are PipelineRun resources: a restarted controller continues them.
-  const clients =
+  const direct =
     parts.executor === undefined && executorKind(config) === "kubernetes"
       ? createClients(loadKubeConfig())
       : undefined;
+  const elector =
+    direct !== undefined && leaderElected(config)
+      ? createElector(config, direct, logger)
+      : undefined;
+  // Everything acts through clients fenced by the lease: a deposed controller cannot write.
+  const clients =
+    direct !== undefined && elector !== undefined
+      ? fencedClients(direct, () => elector.leading)
+      : direct;
   const runs =
     clients !== undefined && config.pipelineRuns
       ? new KubernetesRunStore(
@@ -241,6 +293,8 @@ export function createApp(
   });
   const stopping = new AbortController();
   let shutdown: Promise<void> | undefined;
+  /** Whether open() ran: a standby that never held the lease has nothing of the data directory to close. */
+  let opened = false;
   return {
     config,
     logger,
@@ -257,6 +311,7 @@ export function createApp(
     tasks,
     stopping: stopping.signal,
     async open() {
+      opened = true;
       await audit.open();
       await store.load();
       // With runs recorded in the cluster, which pipelines go on is known only once it answers:
@@ -306,13 +361,26 @@ export function createApp(
       // From now on PipelineRuns applied, changed or deleted with kubectl are acted on.
       await runController?.start();
     },
+    ...(elector !== undefined && { campaign: () => elector.acquire(stopping.signal) }),
+    onLeaseLost(listener) {
+      elector?.onLost(listener);
+    },
+    get active() {
+      return elector?.leading ?? true;
+    },
     get ready() {
-      return !stopping.signal.aborted && (executor.ready ?? true);
+      return !stopping.signal.aborted && (elector?.leading ?? true) && (executor.ready ?? true);
     },
     shutdown(reason = "server shutting down") {
       shutdown ??= (async () => {
         stopping.abort(reason);
         clearInterval(retentionTimer);
+        if (!opened) {
+          // A standby: it acted on nothing.
+          await elector?.release();
+          auth.close();
+          return;
+        }
         await runController?.stop();
         // Before the pipelines end: their workers (e.g. Jobs) keep running instead of being stopped.
         executor.leaveWorkersRunning?.();
@@ -331,6 +399,8 @@ export function createApp(
         registry.close();
         auth.close();
         await audit.close();
+        // Last: everything the lease guards has stopped, so the next controller may start at once.
+        await elector?.release();
       })();
       return shutdown;
     },

@@ -1,4 +1,4 @@
-import { createApp } from "./app.ts";
+import { type App, createApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config/config.ts";
 import { checkExposure } from "./http/exposure.ts";
 import { startServer } from "./http/server.ts";
@@ -14,6 +14,19 @@ function configured<T>(make: () => T): T {
   }
 }
 
+async function openStore(app: App): Promise<void> {
+  try {
+    await app.open();
+  } catch (error) {
+    // Most likely OTTOSCALER_DATA_DIR cannot be created or written: say so and stop.
+    app.logger.error("storeUnavailable", {
+      dataDir: app.config.dataDir,
+      error: (error as Error).message,
+    });
+    process.exit(1);
+  }
+}
+
 /** Wires the port and the signals; everything else lives in createApp. */
 async function main(): Promise<void> {
   const config = configured(() => {
@@ -24,16 +37,9 @@ async function main(): Promise<void> {
   });
   // Reads the tokens file (a bad one stops the server here).
   const app = configured(() => createApp(config));
-  try {
-    await app.open();
-  } catch (error) {
-    // Most likely OTTOSCALER_DATA_DIR cannot be created or written: say so and stop.
-    app.logger.error("storeUnavailable", {
-      dataDir: config.dataDir,
-      error: (error as Error).message,
-    });
-    process.exit(1);
-  }
+  // With leader election the data directory is the lease holder's: a standby opens it only
+  // once it takes over, and listens before that (alive, not ready, refusing calls).
+  if (app.campaign === undefined) await openStore(app);
   // Reads the TLS files (bad ones stop the server here).
   const server = await startServer(app).catch((error: unknown) =>
     configured(() => {
@@ -56,6 +62,12 @@ async function main(): Promise<void> {
     executor: app.executor.name,
     maxWorkers: config.maxWorkers,
   });
+  // A controller that cannot renew its lease must stop acting before it can expire: exit.
+  app.onLeaseLost(() => process.exit(1));
+  if (app.campaign !== undefined) {
+    if (!(await app.campaign())) return;
+    await openStore(app);
+  }
   // Listening first: /healthz answers while the executor connects; /readyz waits for it.
   await app.start();
   app.logger.info("serverReady", { executor: app.executor.name });

@@ -24,6 +24,8 @@ export interface ApiDeps {
   registry: Pick<WorkerRegistry, "list" | "changes">;
   logs: Pick<LogReader, "workerLog" | "buildLog">;
   forwarding: { status(): LogForwardingStatusResponse };
+  /** False while this replica stands by: another one holds the controller lease. */
+  readonly active: boolean;
   /** True while the server can take work (its executor is connected and it is not stopping). */
   readonly ready: boolean;
   /** Aborts when the server begins to shut down. */

@@ -332,6 +332,40 @@ export const settings = {
     description:
       "Kubernetes executor: record each run as a PipelineRun resource (the CRD in manifests/base/crds), so a restarted controller continues it and `kubectl apply` starts one",
   }),
+  leaderElection: oneOf({
+    env: "OTTOSCALER_LEADER_ELECTION",
+    choices: ["auto", "true", "false"],
+    default: "auto",
+    description:
+      "Only the holder of a coordination.k8s.io Lease acts (creates Jobs, writes status, touches the data directory); auto: on with the Kubernetes executor inside a cluster",
+  }),
+  leaseName: text({
+    env: "OTTOSCALER_LEASE_NAME",
+    default: "ottoscaler-controller",
+    description: "Name of the leader-election Lease in the controller's namespace",
+  }),
+  leaseDurationSeconds: integer({
+    env: "OTTOSCALER_LEASE_DURATION_SECONDS",
+    default: "15",
+    min: 2,
+    max: 300,
+    description: "How long a lease holds unrenewed; a standby waits this long after a crash",
+  }),
+  leaseRenewDeadlineSeconds: integer({
+    env: "OTTOSCALER_LEASE_RENEW_DEADLINE_SECONDS",
+    default: "10",
+    min: 1,
+    max: 299,
+    description:
+      "The holder stops acting and exits when it has not renewed for this long (below the duration)",
+  }),
+  leaseRetryPeriodSeconds: integer({
+    env: "OTTOSCALER_LEASE_RETRY_PERIOD_SECONDS",
+    default: "2",
+    min: 1,
+    max: 60,
+    description: "Wait between tries to take or renew the lease",
+  }),
   faultInjection: boolean({
     env: "OTTOSCALER_FAULT_INJECTION",
     default: "false",

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
@@ -17,6 +18,7 @@ import {
   type PipelineSummary,
 } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import { WorkerPhase } from "../../gen/ottoscaler/v1/worker_pb.js";
+import { type HandlerProcess, startHandler } from "../dev/otto-handler/handler-process.ts";
 import { kubernetesNameOf } from "../domain/worker-id.ts";
 import { labels } from "../k8s/labels.ts";
 import { type AuditEvent, jobEvents, waitForAudit } from "../testing/audit-log.ts";
@@ -36,6 +38,12 @@ import {
   parseLogLines,
   skipUnlessE2e,
 } from "../testing/deployment.ts";
+import { caughtUp, forwardingWhen } from "../testing/forwarding-status.ts";
+import {
+  assertStatusesComplete,
+  assertWorkerLogsComplete,
+  readDelivered,
+} from "../testing/handler-output.ts";
 import { builtImageId } from "../testing/image.ts";
 import { PipelineRunWatch } from "../testing/pipeline-run-watch.ts";
 import { PodWatch } from "../testing/pod-watch.ts";
@@ -242,6 +250,8 @@ const restartLines = 30;
 
 /** The bearer token every call of these tests carries (a ServiceAccount's, set up in before()). */
 let caller = "";
+/** The reference Otto-handler the controller forwards to from the rollout test on. */
+let handler: HandlerProcess | undefined;
 
 describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2e }, () => {
   let deployed: Deployed;
@@ -293,6 +303,7 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
   after(async () => {
     // The controller stays deployed: the cluster is left up for whoever comes next.
     await pods?.[Symbol.asyncDispose]();
+    await handler?.stop();
   });
 
   it("prints a port-forward to its pod and the ottoctl command to try", () => {
@@ -323,6 +334,7 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
       "OTTOSCALER_LOG_RETENTION_BYTES",
       "OTTOSCALER_PORT",
       "OTTOSCALER_WORKER_SERVICE_ACCOUNT",
+      "POD_NAME",
     ]);
     const value = (name: string) => container?.env?.find((e) => e.name === name)?.value;
     assert.equal(value("OTTOSCALER_AUTH"), "kubernetes");
@@ -477,7 +489,33 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
     await assertPermissions(controllerAccount, permissionMatrix(namespace, { reviews: true }));
   });
 
-  it("at a rollout restart (SIGTERM as PID 1) leaves a running pipeline's Jobs running; the new pod adopts them and the pipeline SUCCEEDS with one create per worker Job and every line exactly once, in order", async (t) => {
+  it("at a rollout restart (SIGTERM as PID 1) leaves a running pipeline's Jobs running; the new pod adopts them and the pipeline SUCCEEDS with one create per worker Job and every line exactly once, in order, in StreamBuildLogs and at the reference Otto-handler", async (t) => {
+    // The reference Otto-handler on this machine, where the controller's pod reaches it at the
+    // node's address; setting its URL rolls the controller out once before the test proper.
+    const handlerOut = path.join(
+      await mkdtemp(path.join(os.tmpdir(), "ottoscaler-handler-")),
+      "out.jsonl",
+    );
+    handler = await startHandler(["--host", "0.0.0.0", "--out", handlerOut]);
+    const nodeIp = (
+      await kubectl(
+        "get",
+        "nodes",
+        "-o",
+        'jsonpath={.items[0].status.addresses[?(@.type=="InternalIP")].address}',
+      )
+    ).trim();
+    await kubectl(
+      "set",
+      "env",
+      "deployment/ottoscaler",
+      "-n",
+      namespace,
+      `OTTO_HANDLER_URL=http://${nodeIp}:${handler.port}`,
+      "OTTO_HANDLER_MAX_BACKOFF_MS=1000",
+    );
+    await kubectl("rollout", "status", "deployment/ottoscaler", "-n", namespace, "--timeout=180s");
+    pod = await controllerPod();
     const old = pod.name;
     await using log = new FollowedLog(old);
     await log.until(/"event":"serverReady"/, 30_000);
@@ -636,8 +674,41 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
       );
       return [...allJobs].every((j) => gone.has(j)) ? true : undefined;
     }, 60_000);
+    // The reference Otto-handler has them too: each worker's lines once, in order, from 1.
+    const logs = createClient(
+      LogStreamingService,
+      createTransport("grpc", pf.url, { token: caller }),
+    );
+    await forwardingWhen(logs, caughtUp(), 120_000);
+    const delivered = await readDelivered(handlerOut);
+    for (const workerId of [...delivered.logs.keys()]) {
+      if (!workerId.startsWith(`${pipelineId}.`)) delivered.logs.delete(workerId);
+    }
+    assertWorkerLogsComplete(
+      delivered,
+      new Map(
+        [...expected].map(([key, lines]) => {
+          const [stage, index] = key.split("/");
+          return [
+            `${pipelineId}.${stage}.a1.w${index}`,
+            { count: lines.length, lineOf: (sequence: number) => lines[sequence - 1] ?? "" },
+          ];
+        }),
+      ),
+    );
+    assert.equal(
+      assertStatusesComplete(delivered, pipelineId).length,
+      events.length,
+      "every status event delivered",
+    );
+    // How soon the new pod was at work: Ready, then its first adopted Job.
+    const readyAt = Number(successor.find((l) => l.event === "serverReady")?.time);
+    const adoptedAt = Math.min(
+      ...successor.filter((l) => l.event === "jobAdopted").map((l) => Number(l.time)),
+    );
+    const listeningAt = Number(successor.find((l) => l.event === "serverListening")?.time);
     t.diagnostic(
-      `rollout restart: old pod stopped after ${stoppedAfter.toFixed(1)} s; the pipeline ended on the new pod ${readyAfter.toFixed(1)} s after the restart`,
+      `rollout restart: old pod stopped after ${stoppedAfter.toFixed(1)} s; the pipeline ended on the new pod ${readyAfter.toFixed(1)} s after the restart; new controller listening → first Job adopted ${adoptedAt - listeningAt} ms, → ready ${readyAt - listeningAt} ms`,
     );
     finished.set(pipelineId, expected);
   });
@@ -831,6 +902,91 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
       60_000,
       "the group's pods did not go",
     );
+  });
+
+  it("with two controller pods by mistake (kubectl scale --replicas=2), only the lease holder acts: the other stands by unready, refusing calls and leaving the data volume alone, and a pipeline run meanwhile SUCCEEDS with each Job created once, by the holder", async (t) => {
+    const leader = pod.name;
+    await using controllers = await PodWatch.start(namespace, controllerSelector);
+    await kubectl("scale", "deployment/ottoscaler", "-n", namespace, "--replicas=2");
+    let standby = "";
+    t.after(async () => {
+      await kubectl("scale", "deployment/ottoscaler", "-n", namespace, "--replicas=1");
+      if (standby !== "") {
+        await kubectl("wait", "--for=delete", `pod/${standby}`, "-n", namespace, "--timeout=120s");
+      }
+    });
+    await within(
+      controllers.changed.until(() => [...controllers.running].some((p) => p !== leader)),
+      120_000,
+      "the second controller pod never ran",
+    );
+    standby = [...controllers.running].find((p) => p !== leader) ?? "";
+    {
+      await using standbyLog = new FollowedLog(standby);
+      await standbyLog.until(/"event":"leaseWaiting"/, 60_000);
+      await using spf = await PortForward.start(namespace, standby);
+      assert.equal((await curl(`${spf.url}/readyz`)).status, 503, "a standby is not ready");
+      const refused = await curl(
+        `${spf.url}/ottoscaler.v1.OttoscalerService/GetWorkerStatus`,
+        "{}",
+        caller,
+      );
+      assert.equal(refused.status, 503, refused.body);
+      assert.match(refused.body, /"code":"unavailable".*standby/);
+
+      const pipelineId = `e2e-two-${randomBytes(3).toString("hex")}`;
+      const stages = [
+        { id: "one", image: "busybox", workers: 2, command: ["echo one $OTTOSCALER_WORKER_INDEX"] },
+        { id: "two", image: "busybox", dependsOn: ["one"], command: ["echo two"] },
+      ];
+      await using pf = await PortForward.start(namespace, leader);
+      const client = createClient(
+        OttoscalerService,
+        createTransport("grpc", pf.url, { token: caller }),
+      );
+      const events = await collect(
+        client.executePipeline({ pipelineId, stages }, { timeoutMs: 120_000 }),
+      );
+      assert.equal(events.at(-1)?.status, PipelineStatus.SUCCEEDED, describeEvents(events));
+      const jobs = new Set(
+        ["one.a1.w0", "one.a1.w1", "two.a1.w0"].map((w) => kubernetesNameOf(`${pipelineId}.${w}`)),
+      );
+      const creates = await waitForAudit(createdJobs(jobs), 60_000);
+      assert.deepEqual(
+        creates.map((e) => e.objectRef?.name).sort(),
+        [...jobs].sort(),
+        "each Job created once",
+      );
+      const leaderIp = (
+        await kubectl("get", "pod", leader, "-n", namespace, "-o", "jsonpath={.status.podIP}")
+      ).trim();
+      assert.deepEqual(
+        new Set(creates.map((e) => e.sourceIPs?.[0])),
+        new Set([leaderIp]),
+        "every create came from the lease holder's pod",
+      );
+      const standbyLines = parseLogLines(standbyLog.text);
+      assert.deepEqual(
+        standbyLines
+          .map((l) => l.event)
+          .filter((e) => e === "storeLoaded" || e === "leaseAcquired" || e === "serverReady"),
+        [],
+        "the standby never took over, opened the data directory or got ready",
+      );
+      finished.set(
+        pipelineId,
+        new Map([
+          ["one/0", ["one 0"]],
+          ["one/1", ["one 1"]],
+          ["two/0", ["two"]],
+        ]),
+      );
+    }
+    // Scaling back removes the unready standby first: the holder stays.
+    await kubectl("scale", "deployment/ottoscaler", "-n", namespace, "--replicas=1");
+    await kubectl("wait", "--for=delete", `pod/${standby}`, "-n", namespace, "--timeout=120s");
+    standby = "";
+    assert.equal((await controllerPod()).name, leader);
   });
 
   it("replaces an idle controller pod that is deleted: the Deployment brings a new one Ready, which serves every pipeline finished before (StreamBuildLogs, WatchPipeline, ListPipelines) from the claim", async (t) => {

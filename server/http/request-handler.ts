@@ -14,6 +14,7 @@ import { createAuditInterceptor } from "../api/audit-interceptor.ts";
 import { createAuthInterceptor } from "../api/auth-interceptor.ts";
 import { createErrorInterceptor } from "../api/error-interceptor.ts";
 import { routes } from "../api/routes.ts";
+import { createStandbyInterceptor } from "../api/standby-interceptor.ts";
 import { type Peer, peerKey } from "../auth/identity.ts";
 import { checkBinaryBodies, rejectMarkedBodies } from "./binary-body-check.ts";
 import { coalescedBody } from "./coalesced-body.ts";
@@ -25,9 +26,10 @@ type Response = http.ServerResponse | http2.Http2ServerResponse;
 /** Serves the API's RPCs on either HTTP version; other paths get `fallback`. */
 export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Response) => void) {
   const router = createConnectRouter({
-    // The audit sees the final code; errors leave as ConnectErrors (denials too); callers are
+    // A standby refuses before anything is recorded; the audit sees the final code; errors leave as ConnectErrors (denials too); callers are
     // known before bodies are judged.
     interceptors: [
+      createStandbyInterceptor(() => app.active),
       createAuditInterceptor(app.audit),
       createErrorInterceptor(app.logger),
       createAuthInterceptor(app.auth, app.logger),

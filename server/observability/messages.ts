@@ -39,6 +39,24 @@ export const messages = {
   jobDeleteFailed: { en: "⚠️ could not delete job", ko: "⚠️ 잡을 삭제하지 못했습니다" },
   podStuck: { en: "⏳ worker pod is stuck", ko: "⏳ 워커 파드가 멈춰 있습니다" },
   logCaptureFailed: { en: "📜 could not read worker log", ko: "📜 워커 로그를 읽지 못했습니다" },
+  leaseAcquired: {
+    en: "👑 took the controller lease: acting now",
+    ko: "👑 컨트롤러 리스를 얻었습니다: 이제 동작합니다",
+  },
+  leaseWaiting: {
+    en: "⏸️ another controller holds the lease: standing by",
+    ko: "⏸️ 다른 컨트롤러가 리스를 갖고 있습니다: 대기합니다",
+  },
+  leaseReleased: { en: "👋 released the controller lease", ko: "👋 컨트롤러 리스를 놓았습니다" },
+  leaseReleaseFailed: {
+    en: "👋 could not release the lease (the next controller waits it out)",
+    ko: "👋 리스를 놓지 못했습니다 (다음 컨트롤러가 만료를 기다립니다)",
+  },
+  leaseTryFailed: { en: "👑 lease request failed", ko: "👑 리스 요청이 실패했습니다" },
+  leaseLost: {
+    en: "🛑 lost the controller lease: stopping at once",
+    ko: "🛑 컨트롤러 리스를 잃었습니다: 즉시 멈춥니다",
+  },
   storeLoaded: { en: "🗄️ build store loaded", ko: "🗄️ 빌드 저장소를 불러왔습니다" },
   storeUnavailable: {
     en: "🗄️ cannot open the build store (OTTOSCALER_DATA_DIR)",

@@ -5,6 +5,8 @@ import { readFile } from "node:fs/promises";
 export interface AuditEvent {
   verb: string;
   user: { username: string; groups?: string[] };
+  /** Where the request came from: a pod's address tells two controllers apart. */
+  sourceIPs?: string[];
   objectRef?: { resource?: string; namespace?: string; name?: string; apiGroup?: string };
   responseStatus?: { code?: number };
   requestReceivedTimestamp: string;

@@ -80,6 +80,20 @@ export function permissionMatrix(ns: string, options: { reviews?: boolean } = {}
       allowed: true,
     },
     { verb: "create", resource: "events", namespace: ns, allowed: true },
+    // The leader-election Lease: read, taken, renewed; never deleted, not listed.
+    ...["get", "create", "update"].map((verb) => ({
+      verb,
+      resource: "leases.coordination.k8s.io",
+      namespace: ns,
+      allowed: true,
+    })),
+    { verb: "delete", resource: "leases.coordination.k8s.io", namespace: ns, allowed: false },
+    {
+      verb: "get",
+      resource: "leases.coordination.k8s.io",
+      namespace: "kube-system",
+      allowed: false,
+    },
     { verb: "delete", resource: "events", namespace: ns, allowed: false },
     { verb: "delete", resource: "pipelineruns.ottoscaler.io", namespace: ns, allowed: false },
     {

@@ -26,8 +26,14 @@ export interface ControllerProcess {
 
 const main = path.resolve(import.meta.dirname, "../main.ts");
 
-/** Starts the controller and resolves once it is ready for work. */
-export async function startController(env: Record<string, string>): Promise<ControllerProcess> {
+/**
+ * Starts the controller and resolves once it is ready for work, or with
+ * `listening` only once it listens (a standby never gets ready).
+ */
+export async function startController(
+  env: Record<string, string>,
+  { until = "ready" }: { until?: "ready" | "listening" } = {},
+): Promise<ControllerProcess> {
   const child = spawn(process.execPath, [main], {
     env: {
       ...process.env,
@@ -41,7 +47,7 @@ export async function startController(env: Record<string, string>): Promise<Cont
   const exited = once(child, "exit").then(([code, signal]) => (code ?? signal) as number | string);
   const { lines: logs, waitFor: waitForLog } = followJsonLog(child.stdout as NodeJS.ReadableStream);
   const listening = await waitForLog("serverListening");
-  await waitForLog("serverReady");
+  if (until === "ready") await waitForLog("serverReady");
   const url = `http://127.0.0.1:${listening.port}`;
   const transport = createTransport("grpc", url);
   return {

@@ -3,14 +3,7 @@ import { once } from "node:events";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { BuildLogEntry } from "../../../gen/ottoscaler/v1/log_streaming_pb.js";
-import {
-  type PipelineProgress,
-  type PipelineRequestSchema,
-  PipelineStatus,
-  type StageSchema,
-} from "../../../gen/ottoscaler/v1/pipeline_pb.js";
+import { type PipelineProgress, PipelineStatus } from "../../../gen/ottoscaler/v1/pipeline_pb.js";
 import { kubernetesNameOf } from "../../domain/worker-id.ts";
 import { jobEvents, readAuditEvents } from "../../testing/audit-log.ts";
 import {
@@ -24,58 +17,8 @@ import {
 import { type ControllerProcess, startController } from "../../testing/controller-process.ts";
 import { tempDataDir } from "../../testing/data-dir.ts";
 import { PodWatch } from "../../testing/pod-watch.ts";
+import { counting, jobsOf, linesOf, numbered, pipeline } from "../../testing/restart-pipelines.ts";
 import { collect } from "../../testing/test-server.ts";
-
-/** `n` numbered lines, one every `pause` seconds, then exit with `code`. */
-const counting = (n: number, pause: number, code = 0) =>
-  `for i in $(seq 1 ${n}); do echo "line $i of $OTTOSCALER_WORKER_INDEX"; sleep ${pause}; done; exit ${code}`;
-
-function pipeline(
-  pipelineId: string,
-  middle: MessageInitShape<typeof StageSchema>,
-): MessageInitShape<typeof PipelineRequestSchema> {
-  return {
-    pipelineId,
-    name: pipelineId,
-    stages: [
-      { id: "first", image: "busybox", command: ["echo first"] },
-      { ...middle, id: "middle", dependsOn: ["first"] },
-      { id: "last", image: "busybox", dependsOn: ["middle"], command: ["echo last"] },
-    ],
-  };
-}
-
-/** The Job names of each worker of these stage attempts ("stage/attempt/workers"). */
-function jobsOf(pipelineId: string, attempts: [string, number, number][]): string[] {
-  return attempts.flatMap(([stage, attempt, workers]) =>
-    Array.from({ length: workers }, (_, i) =>
-      kubernetesNameOf(`${pipelineId}.${stage}.a${attempt}.w${i}`),
-    ),
-  );
-}
-
-/** Each worker's lines (of the stage's attempt `attempt`), with their sequences checked 1..n. */
-function linesOf(entries: BuildLogEntry[], stageId: string, attempt = 1): Map<number, string[]> {
-  const out = new Map<number, string[]>();
-  const sequences = new Map<number, number[]>();
-  for (const e of entries) {
-    if (e.stageId !== stageId || e.attempt !== attempt) continue;
-    const index = Number(/\.w(\d+)$/.exec(e.entry?.workerId ?? "")?.[1]);
-    out.set(index, [...(out.get(index) ?? []), e.entry?.line ?? ""]);
-    sequences.set(index, [...(sequences.get(index) ?? []), Number(e.entry?.sequence)]);
-  }
-  for (const [index, seq] of sequences) {
-    assert.deepEqual(
-      seq,
-      seq.map((_, i) => i + 1),
-      `${stageId} w${index}: sequences`,
-    );
-  }
-  return out;
-}
-
-const numbered = (n: number, index: number) =>
-  Array.from({ length: n }, (_, i) => `line ${i + 1} of ${index}`);
 
 describe("a controller killed with SIGKILL", { skip: skipUnlessCluster }, () => {
   let namespace = "";
