@@ -18,7 +18,11 @@ import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { loadKubeConfig } from "../server/k8s/client.ts";
-import { type ClusterServer, startClusterServer, testImage } from "../server/testing/cluster.ts";
+import {
+  type ClusterServer,
+  startClusterController,
+  testImage,
+} from "../server/testing/cluster.ts";
 import { podSettings } from "./k8s-baseline-job.ts";
 import { baselineChain, type ChainSample, oursChain } from "./k8s-chain.ts";
 import { createNamespace, deleteNamespace, kubectl, kubectlRetries } from "./k8s-kubectl.ts";
@@ -161,7 +165,8 @@ async function clusterVersion(): Promise<string> {
 async function startServer(): Promise<ClusterServer> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startClusterServer("bench-k8s-ours");
+      // The whole controller, as users run it: runs recorded as PipelineRuns, groups as WorkerGroups.
+      return await startClusterController("bench-k8s-ours");
     } catch (error) {
       if (attempt >= 3) throw error;
       progress(`starting the cluster server failed (${(error as Error).message}); retrying`);
@@ -202,7 +207,7 @@ async function main(): Promise<void> {
   await using basePods = await NamespacePods.start(kc, baseNamespace);
   const client = server.clients("grpc").ottoscaler;
   console.log(
-    `Namespaces: ours ${server.namespace} (server in this process, gRPC client), baseline ${baseNamespace} (kubectl processes)`,
+    `Namespaces: ours ${server.namespace} (the whole controller in this process, gRPC client), baseline ${baseNamespace} (kubectl processes)`,
   );
 
   // Unmeasured: the first pod of each namespace, the server's first Job, kubectl's caches.

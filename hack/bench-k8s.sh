@@ -10,4 +10,9 @@ export PATH="${K8S_HOME:-$HOME/.cache/ottoscaler-k8s}/bin:$PATH"
 # Node 24 from the dev dependencies (npm run puts it on PATH; plain `bash hack/bench-k8s.sh` may
 # otherwise find an older system node that cannot run .ts).
 export PATH="$PWD/node_modules/.bin:$PATH"
+# --calls: the Kubernetes API calls per stage, with and without PipelineRuns (bench/k8s-api-calls.ts).
+if [ "${1:-}" = "--calls" ]; then
+  shift
+  exec node bench/k8s-api-calls.ts "$@"
+fi
 exec node bench/k8s-run.ts "$@"

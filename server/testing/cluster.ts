@@ -103,3 +103,33 @@ export async function startClusterServer(
     },
   };
 }
+
+/**
+ * The whole controller as `npm start` wires it (createApp: PipelineRun and WorkerGroup
+ * resources, Events, the rebuilt executor), its workers Jobs in a fresh namespace.
+ */
+export async function startClusterController(
+  prefix: string,
+  env: Record<string, string> = {},
+): Promise<ClusterServer> {
+  const namespace = await createTestNamespace(prefix);
+  const server = await startTestServer({
+    ...clusterTestEnv,
+    OTTOSCALER_EXECUTOR: "kubernetes",
+    OTTOSCALER_NAMESPACE: namespace,
+    OTTOSCALER_DEFAULT_IMAGE: testImage(),
+    ...env,
+  });
+  await server.app.start();
+  const { executor } = server.app;
+  if (!(executor instanceof KubernetesExecutor)) throw new Error("not the Kubernetes executor");
+  return {
+    ...server,
+    namespace,
+    executor,
+    async [Symbol.asyncDispose]() {
+      await server[Symbol.asyncDispose]();
+      await deleteNamespace(namespace);
+    },
+  };
+}
