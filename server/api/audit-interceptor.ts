@@ -1,5 +1,5 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import type { AuditRecord, AuditTrail } from "../audit/audit-record.ts";
+import { type AuditRecord, type AuditTrail, protocolOf } from "../audit/audit-record.ts";
 import { accessRuleOf } from "../auth/access-rules.ts";
 import { identityKey, peerKey } from "../auth/identity.ts";
 
@@ -14,12 +14,6 @@ function idsOf(message: unknown): Ids {
     if (typeof value === "string" && value !== "") ids[key] = value;
   }
   return ids;
-}
-
-function protocolOf(contentType: string | null): AuditRecord["protocol"] {
-  if (contentType?.startsWith("application/grpc-web")) return "grpc-web";
-  if (contentType?.startsWith("application/grpc")) return "grpc";
-  return "connect";
 }
 
 const refusals = new Set([Code.Unauthenticated, Code.PermissionDenied, Code.ResourceExhausted]);

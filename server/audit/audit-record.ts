@@ -7,8 +7,9 @@ export interface AuditRecord {
   groups: readonly string[];
   /** The client's address:port. */
   source: string;
-  protocol: "grpc" | "grpc-web" | "connect";
-  /** "package.Service/Method". */
+  /** "http" when refused before the request was read. */
+  protocol: "grpc" | "grpc-web" | "connect" | "http";
+  /** "package.Service/Method"; empty when refused before the request was read. */
   method: string;
   pipelineId?: string;
   taskId?: string;
@@ -20,6 +21,15 @@ export interface AuditRecord {
   durationMs: number;
   /** How the caller was authenticated: none, tokens, mtls, kubernetes. */
   auth: string;
+  /** Refused by the HTTP layer before any RPC ran, and why. */
+  refusedBy?: "origin" | "host" | "cleartext";
+}
+
+/** The RPC protocol a request's content type names. */
+export function protocolOf(contentType: string | null | undefined): AuditRecord["protocol"] {
+  if (contentType?.startsWith("application/grpc-web")) return "grpc-web";
+  if (contentType?.startsWith("application/grpc")) return "grpc";
+  return "connect";
 }
 
 /** What the audit trail offers the API: write a record, read them back. */

@@ -7,9 +7,10 @@ export function auditTable(events: readonly AuditEvent[]): string[] {
   const rows = events.map((e) => [
     formatDateTime(toMs(e.time)),
     e.user === "" ? "-" : e.user,
-    e.method.slice(e.method.lastIndexOf(".") + 1),
+    e.method.slice(e.method.lastIndexOf(".") + 1) || "-",
     e.pipelineId || e.taskId || e.workerId || "-",
-    e.code,
+    // Refused before any RPC ran: say by what (origin, host, cleartext).
+    e.refusedBy === "" ? e.code : `${e.code} (${e.refusedBy})`,
     e.source,
     e.message,
   ]);

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -8,9 +7,9 @@ import { after, before, describe, it } from "node:test";
 import { fromBinary } from "@bufbuild/protobuf";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { WorkerStatusResponseSchema } from "../../gen/ottoscaler/v1/worker_pb.js";
+import { chromiumArgs, chromiumPath, noChromium } from "../testing/chromium.ts";
 import { startTestServer, type TestServer } from "../testing/test-server.ts";
 
-const chromiumPath = "/usr/bin/chromium";
 const testdata = path.join(import.meta.dirname, "testdata");
 const waitMs = 30_000;
 
@@ -43,6 +42,7 @@ async function startPageServer(): Promise<{ origin: string; close(): Promise<voi
   const files: Record<string, string> = {
     "/browser-peer.html": "text/html; charset=utf-8",
     "/browser-peer.js": "text/javascript; charset=utf-8",
+    "/envelopes.js": "text/javascript; charset=utf-8",
   };
   const server = http.createServer(async (req, res) => {
     const pathname = new URL(req.url ?? "/", "http://page").pathname;
@@ -82,9 +82,7 @@ async function runPage(
 }
 
 describe("a browser page on another origin, with fetch alone", {
-  skip: existsSync(chromiumPath)
-    ? false
-    : `${chromiumPath} is missing: apt-get install chromium (CI installs it)`,
+  skip: noChromium,
 }, () => {
   let t: TestServer;
   let browser: Browser;
@@ -98,15 +96,7 @@ describe("a browser page on another origin, with fetch alone", {
       executablePath: chromiumPath,
       headless: true,
       timeout: waitMs,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: chromiumArgs,
     });
   });
   after(async () => {

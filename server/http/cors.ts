@@ -18,13 +18,16 @@ export function handleCors(
   res: AnyResponse,
   allowedOrigins: readonly string[],
   scheme: "http" | "https",
+  onRefused: (message: string) => void,
 ): boolean {
   const origin = req.headers.origin;
   if (typeof origin !== "string") return false;
   if (isSameOrigin(origin, req, scheme)) return false;
   const any = allowedOrigins.includes("*");
   if (!any && !allowedOrigins.includes(origin)) {
-    reply(res, 403, `origin ${origin} is not allowed (OTTOSCALER_CORS_ORIGINS)\n`);
+    const message = `origin ${origin} is not allowed (OTTOSCALER_CORS_ORIGINS)\n`;
+    onRefused(message);
+    reply(res, 403, message);
     return true;
   }
   res.setHeader("access-control-allow-origin", any ? "*" : origin);

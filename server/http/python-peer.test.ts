@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execFile, spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
@@ -10,18 +10,14 @@ import {
   PipelineStatus,
 } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import { WorkerPhase, WorkerStatusResponseSchema } from "../../gen/ottoscaler/v1/worker_pb.js";
+import { noPythonGrpc, python } from "../testing/python-grpc.ts";
 import { startTestServer, type TestServer } from "../testing/test-server.ts";
 
 const run = promisify(execFile);
-// Debian's python3 with python3-grpcio, not whichever python3 comes first on PATH.
-const python = "/usr/bin/python3";
 const script = path.join(import.meta.dirname, "testdata", "python_peer.py");
-const hasGrpc = spawnSync(python, ["-c", "import grpc"], { stdio: "ignore" }).status === 0;
 
 describe("a Python grpcio peer without generated stubs", {
-  skip: hasGrpc
-    ? false
-    : `${python} cannot import grpc: apt-get install python3-grpcio (CI installs it)`,
+  skip: noPythonGrpc,
 }, () => {
   let t: TestServer;
 

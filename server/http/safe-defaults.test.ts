@@ -100,6 +100,11 @@ describe("browsers and DNS rebinding", () => {
     JSON.stringify({ taskId, workerCount: 1, command: ["sleep 30"] });
   const tasks = async () =>
     (await t.clients("connect").ottoscaler.getWorkerStatus({})).workers.map((w) => w.taskId);
+  /** The audit records of HTTP-layer refusals for one reason: method and message. */
+  const refusals = async (by: string) =>
+    (await t.app.audit.list({ limit: 1000 }))
+      .filter((r) => r.refusedBy === by)
+      .map((r) => [r.method, r.code, r.user, r.message]);
 
   before(async () => {
     // The defaults for origins and hosts: same-origin only, loopback names only.
@@ -130,6 +135,23 @@ describe("browsers and DNS rebinding", () => {
     assert.equal(preflight.status, 403);
     assert.doesNotMatch(preflight.body, /access-control-allow-origin/i);
     assert.ok(!(await tasks()).includes("foreign"));
+    // Each refusal is in the audit trail, though no RPC ran.
+    const method = "ottoscaler.v1.OttoscalerService/ScaleUp";
+    const origins = ["http://evil.test", "null", `http://localhost:${t.server.port + 1}`];
+    assert.deepEqual(await refusals("origin"), [
+      ...origins.map((o) => [
+        method,
+        "permission_denied",
+        "",
+        `origin ${o} is not allowed (OTTOSCALER_CORS_ORIGINS)`,
+      ]),
+      [
+        method,
+        "permission_denied",
+        "",
+        "origin http://evil.test is not allowed (OTTOSCALER_CORS_ORIGINS)",
+      ],
+    ]);
   });
 
   it("serves a page of its own origin", async () => {
@@ -154,6 +176,13 @@ describe("browsers and DNS rebinding", () => {
     }
     assert.equal((await curl(["-H", "host: rebind.evil.test", `${t.url}/healthz`])).status, 200);
     assert.ok(!(await tasks()).includes("x"));
+    const refused = [
+      "ottoscaler.v1.OttoscalerService/ScaleUp",
+      "permission_denied",
+      "",
+      'host "rebind.evil.test" is not served here (OTTOSCALER_ALLOWED_HOSTS)',
+    ];
+    assert.deepEqual(await refusals("host"), [refused, refused]);
     for (const host of ["localhost", `127.0.0.1:${t.server.port}`, `[::1]:${t.server.port}`]) {
       const res = await curl([
         "-H",

@@ -6,6 +6,7 @@ import type { ApiDeps } from "../api/api-deps.ts";
 import { handleCors } from "./cors.ts";
 import { checkExposure, isLoopback } from "./exposure.ts";
 import { hostAllowed, requestHost } from "./host-check.ts";
+import { auditRefusal } from "./refusal-audit.ts";
 import { reply } from "./reply.ts";
 import { createRpcHandler } from "./request-handler.ts";
 import { TlsCertificate } from "./tls-files.ts";
@@ -50,13 +51,18 @@ export async function startServer(app: ApiDeps): Promise<RunningServer> {
       reply(res, ok ? 200 : 503, ok ? "ok\n" : "not ready\n");
       return;
     }
+    const refused = (by: "origin" | "host", message: string) =>
+      auditRefusal(app.audit, config.auth, { by, message, socket: req.socket, req });
     if (!hostAllowed(req, config.allowedHosts)) {
       const host = requestHost(req) ?? "";
-      app.logger.warn("requestRefused", { reason: "host", host, path: req.url });
-      reply(res, 421, `host "${host}" is not served here (OTTOSCALER_ALLOWED_HOSTS)\n`);
+      const message = `host "${host}" is not served here (OTTOSCALER_ALLOWED_HOSTS)\n`;
+      refused("host", message);
+      reply(res, 421, message);
       return;
     }
-    if (handleCors(req, res, config.corsOrigins, "http")) return;
+    // A page the server sent over TLS has an https origin; on HTTP/2 the socket is a proxy.
+    const scheme = (req.socket as Partial<tls.TLSSocket>).encrypted === true ? "https" : "http";
+    if (handleCors(req, res, config.corsOrigins, scheme, (m) => refused("origin", m))) return;
     rpc(req, res);
   };
   const h1 = http.createServer(handle);
@@ -128,6 +134,11 @@ export async function startServer(app: ApiDeps): Promise<RunningServer> {
         return;
       }
       if (!cleartextAllowed(socket)) {
+        auditRefusal(app.audit, config.auth, {
+          by: "cleartext",
+          message: "cleartext is accepted from this machine only (OTTOSCALER_CLEARTEXT)",
+          socket,
+        });
         // Closed outright once written: the client's request is never read.
         socket.end(refusedCleartext, () => socket.destroy());
         return;

@@ -86,6 +86,23 @@ describe("TLS on the one port", () => {
       assert.equal(httpVersion, version === "--http2" ? "2" : "1.1");
     }
   });
+
+  it("takes a page it served over https as same-origin, and still refuses other origins", async () => {
+    const url = `https://localhost:${t.server.port}/ottoscaler.v1.OttoscalerService/ListPipelines`;
+    const status = async (origin: string, version: string) => {
+      const { stdout } = await run("curl", [
+        ...["-sS", "-o", "/dev/null", "-w", "%{http_code}", version, "--cacert", testTls.cert],
+        ...["-H", `origin: ${origin}`, "--json", "{}", url],
+      ]);
+      return Number(stdout);
+    };
+    for (const version of ["--http2", "--http1.1"]) {
+      assert.equal(await status(`https://localhost:${t.server.port}`, version), 200, version);
+      // The same host and port over cleartext is another origin, as is any other name.
+      assert.equal(await status(`http://localhost:${t.server.port}`, version), 403, version);
+      assert.equal(await status("https://evil.test", version), 403, version);
+    }
+  });
 });
 
 describe("cleartext while TLS is on", () => {
@@ -103,6 +120,12 @@ describe("cleartext while TLS is on", () => {
     assert.equal(res.status, 403);
     assert.match(await res.text(), /use https:\/\//);
     assert.ok(await t.clients("grpc", { ca }).ottoscaler.listPipelines({}));
+    // Refused unread, so the audit trail knows where it came from, not what it asked.
+    const records = (await t.app.audit.list({ limit: 100 })).filter((r) => r.refusedBy);
+    assert.deepEqual(
+      records.map((r) => [r.refusedBy, r.protocol, r.method, r.code, r.source.split(":")[0]]),
+      [["cleartext", "http", "", "permission_denied", "127.0.0.1"]],
+    );
   });
 });
 

@@ -135,7 +135,6 @@ export const messages = {
     en: "⚠️ listening beyond this machine with authentication off: anyone who reaches the port can run any command",
     ko: "⚠️ 인증 없이 외부 주소에서 요청을 받습니다: 포트에 닿는 누구나 어떤 명령이든 실행할 수 있습니다",
   },
-  requestRefused: { en: "🚫 request refused", ko: "🚫 요청을 거부했습니다" },
   accessDenied: { en: "🔒 call refused", ko: "🔒 호출을 거부했습니다" },
   tokensLoaded: { en: "🔑 tokens loaded", ko: "🔑 토큰을 불러왔습니다" },
   tokensReloadFailed: {

@@ -1,33 +1,42 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
+import { execFile, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { kubectl } from "./cluster.ts";
-
-const exec = promisify(execFile);
 
 /** kubectl apply of a manifest given as text. */
 export async function applyManifest(yaml: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const child = execFile("kubectl", ["apply", "-f", "-"], (error) =>
-      error ? reject(error) : resolve(),
-    );
-    child.stdin?.end(yaml);
-  });
+  await kubectlWithInput(["apply", "-f", "-"], yaml);
 }
 
 /**
- * A ServiceAccount and its token, from a token Secret (Kubernetes 1.20 has no
- * `kubectl create token`): the Secret is made, the token controller fills it,
- * and `kubectl wait` waits for that, not a timer.
+ * A ServiceAccount and a token of it. Kubernetes 1.20 has no `kubectl create token`, so the
+ * token comes from the TokenRequest API (GA in 1.20; one call, nothing to wait for), or, where
+ * the API server does not serve it, from a token Secret the token controller fills, waited for
+ * with a watch rather than a timer.
  */
 export async function serviceAccountToken(namespace: string, name: string): Promise<string> {
-  const secret = `${name}-token`;
-  const readToken = () =>
-    kubectl("get", "secret", "-n", namespace, secret, "-o", "jsonpath={.data.token}");
   await applyManifest(`
 apiVersion: v1
 kind: ServiceAccount
 metadata: { name: ${name}, namespace: ${namespace} }
----
+`);
+  const request = JSON.stringify({
+    apiVersion: "authentication.k8s.io/v1",
+    kind: "TokenRequest",
+    spec: { expirationSeconds: 3600 },
+  });
+  const requested = await kubectlWithInput(
+    ["create", "--raw", `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`, "-f", "-"],
+    request,
+  ).catch(() => undefined);
+  const token =
+    requested && (JSON.parse(requested) as { status?: { token?: string } }).status?.token;
+  return token || secretToken(namespace, name);
+}
+
+/** The token of a Secret made for the ServiceAccount, once the token controller has put it in. */
+async function secretToken(namespace: string, name: string): Promise<string> {
+  const secret = `${name}-token`;
+  await applyManifest(`
 apiVersion: v1
 kind: Secret
 type: kubernetes.io/service-account-token
@@ -36,26 +45,31 @@ metadata:
   namespace: ${namespace}
   annotations: { kubernetes.io/service-account.name: ${name} }
 `);
-  await exec("kubectl", [
-    "wait",
-    "-n",
-    namespace,
-    `secret/${secret}`,
-    "--for=jsonpath={.data.token}",
-    "--timeout=60s",
-  ]).catch(
-    // kubectl 1.20's wait knows conditions only: read the Secret until the token is there.
-    async () => {
-      for (let i = 0; i < 60; i++) {
-        const token = await readToken();
-        if (token !== "") return;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      throw new Error(`${namespace}/${secret}: no token after 30 s`);
-    },
+  // kubectl 1.20's wait knows conditions only: watch the Secret until it has a token.
+  const watch = spawn(
+    "kubectl",
+    ["get", "secret", secret, "-n", namespace, "-w", "-o", 'jsonpath={.data.token}{"\\n"}'],
+    { stdio: ["ignore", "pipe", "inherit"], signal: AbortSignal.timeout(60_000) },
   );
-  const encoded = await readToken();
-  return Buffer.from(encoded, "base64").toString("utf8");
+  watch.on("error", () => {});
+  try {
+    for await (const line of createInterface({ input: watch.stdout })) {
+      if (line.trim() !== "") return Buffer.from(line.trim(), "base64").toString("utf8");
+    }
+  } finally {
+    watch.kill();
+  }
+  throw new Error(`${namespace}/${secret}: no token within 60 s`);
+}
+
+/** kubectl with `input` on its stdin; its stdout. */
+function kubectlWithInput(args: string[], input: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const child = execFile("kubectl", args, (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    );
+    child.stdin?.end(input);
+  });
 }
 
 /** A RoleBinding of `role` to the ServiceAccount. */

@@ -3,6 +3,7 @@ import { AuditService } from "../../gen/ottoscaler/v1/audit_pb.js";
 import { LogStreamingService } from "../../gen/ottoscaler/v1/log_streaming_pb.js";
 import { OttoscalerService } from "../../gen/ottoscaler/v1/ottoscaler_pb.js";
 import { type App, createApp } from "../app.ts";
+import type { Authenticator } from "../auth/authenticator.ts";
 import type { Protocol } from "../cli/args.ts";
 import { createTransport, type TransportCredentials } from "../cli/transport.ts";
 import { loadConfig } from "../config/config.ts";
@@ -33,7 +34,7 @@ export interface TestServer extends AsyncDisposable {
 /** A real server on a free loopback port, with the local executor unless told otherwise. */
 export async function startTestServer(
   env: Record<string, string> = {},
-  parts: { executor?: Executor; logger?: Logger } = {},
+  parts: { executor?: Executor; logger?: Logger; auth?: Authenticator } = {},
 ): Promise<TestServer> {
   const config = loadConfig({
     OTTOSCALER_HOST: "127.0.0.1",

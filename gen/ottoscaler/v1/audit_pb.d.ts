@@ -88,14 +88,14 @@ export declare type AuditEvent = Message<"ottoscaler.v1.AuditEvent"> & {
   source: string;
 
   /**
-   * grpc, grpc-web or connect.
+   * grpc, grpc-web or connect; http when refused before the request was read (cleartext).
    *
    * @generated from field: string protocol = 5;
    */
   protocol: string;
 
   /**
-   * "package.Service/Method".
+   * "package.Service/Method"; empty when refused before the request was read.
    *
    * @generated from field: string method = 6;
    */
@@ -141,6 +141,14 @@ export declare type AuditEvent = Message<"ottoscaler.v1.AuditEvent"> & {
    * @generated from field: string auth = 13;
    */
   auth: string;
+
+  /**
+   * Set when the HTTP layer refused the request before any RPC ran: "origin" (a foreign
+   * page), "host" (a name not in OTTOSCALER_ALLOWED_HOSTS) or "cleartext" (not over TLS).
+   *
+   * @generated from field: string refused_by = 14;
+   */
+  refusedBy: string;
 };
 
 /**

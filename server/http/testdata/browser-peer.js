@@ -2,39 +2,10 @@
 // The server's URL comes in the query string (?server=http://127.0.0.1:9090). Everything the
 // page learns ends up in window.peerResult (and on the page) once it is done.
 
+import { concat, envelope, grpcWebAnswer, splitEnvelopes } from "./envelopes.js";
+
 const server = new URL(location.href).searchParams.get("server");
 const service = `${server}/ottoscaler.v1.OttoscalerService`;
-
-/** One envelope (gRPC-Web frame or Connect stream message): flags, big-endian length, data. */
-function envelope(flags, data) {
-  const out = new Uint8Array(5 + data.length);
-  new DataView(out.buffer).setUint32(1, data.length);
-  out[0] = flags;
-  out.set(data, 5);
-  return out;
-}
-
-/** Splits the whole envelopes off the front of bytes; the rest waits for more bytes. */
-function splitEnvelopes(bytes) {
-  const envelopes = [];
-  let at = 0;
-  while (bytes.length - at >= 5) {
-    const length = new DataView(bytes.buffer, bytes.byteOffset + at).getUint32(1);
-    if (bytes.length - at - 5 < length) break;
-    envelopes.push({ flags: bytes[at], data: bytes.slice(at + 5, at + 5 + length) });
-    at += 5 + length;
-  }
-  return { envelopes, rest: bytes.slice(at) };
-}
-
-function concat(a, b) {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
-const toHex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
 function show(id, text) {
   document.getElementById(id).textContent = text;
@@ -100,24 +71,7 @@ async function getWorkerStatusGrpcWeb() {
     headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" },
     body: envelope(0, new Uint8Array(0)),
   });
-  const { envelopes, rest } = splitEnvelopes(new Uint8Array(await res.arrayBuffer()));
-  const frames = envelopes.map(({ flags, data }) => {
-    if (!(flags & 0x80)) return { flags, hex: toHex(data) };
-    const trailers = {};
-    for (const line of new TextDecoder().decode(data).split("\r\n")) {
-      const colon = line.indexOf(":");
-      if (colon < 1) continue;
-      trailers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-    }
-    return { flags, trailers };
-  });
-  return {
-    httpStatus: res.status,
-    contentType: res.headers.get("content-type"),
-    headerGrpcStatus: res.headers.get("grpc-status"),
-    frames,
-    leftoverBytes: rest.length,
-  };
+  return grpcWebAnswer(res);
 }
 
 async function main() {
