@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -243,6 +244,16 @@ function createdJobs(names: Set<string>): (events: AuditEvent[]) => AuditEvent[]
     const seen = new Set(created.map((e) => e.objectRef?.name));
     return [...names].every((n) => seen.has(n)) ? created : undefined;
   };
+}
+
+/** A local port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  assert.ok(address !== null && typeof address === "object");
+  return address.port;
 }
 
 /** Lines each middle-stage worker of the restart test prints, one every 0.5 s. */
@@ -711,6 +722,98 @@ describe("the controller deployed by npm run deploy:local", { skip: skipUnlessE2
       `rollout restart: old pod stopped after ${stoppedAfter.toFixed(1)} s; the pipeline ended on the new pod ${readyAfter.toFixed(1)} s after the restart; new controller listening → first Job adopted ${adoptedAt - listeningAt} ms, → ready ${readyAt - listeningAt} ms`,
     );
     finished.set(pipelineId, expected);
+  });
+
+  it("keeps ottoctl run going across a rollout restart through a port-forward re-established to the new pod: exit 0, one reconnect line, every event once", async (t) => {
+    const pipelineId = `e2e-ottoctl-${randomBytes(3).toString("hex")}`;
+    const dir = await mkdtemp(path.join(os.tmpdir(), "ottoctl-restart-"));
+    const file = path.join(dir, "pipeline.yaml");
+    await writeFile(
+      file,
+      [
+        `pipelineId: ${pipelineId}`,
+        "stages:",
+        "  - id: before",
+        "    image: busybox",
+        '    command: ["echo before"]',
+        "  - id: long",
+        "    image: busybox",
+        "    dependsOn: [before]",
+        '    command: ["for i in $(seq 1 30); do echo long $i; sleep 0.5; done"]',
+        "  - id: after",
+        "    image: busybox",
+        "    dependsOn: [long]",
+        '    command: ["echo after"]',
+        "",
+      ].join("\n"),
+    );
+    const port = await freePort();
+    const old = pod.name;
+    let forward = await PortForward.start(namespace, old, 9090, port);
+    t.after(() => forward[Symbol.asyncDispose]());
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(import.meta.dirname, "../../bin/ottoctl.js"),
+        "--server",
+        `http://127.0.0.1:${port}`,
+        "--protocol",
+        "grpc",
+        "--json",
+        "run",
+        file,
+      ],
+      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, OTTOSCALER_TOKEN: caller } },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const longJob = kubernetesNameOf(`${pipelineId}.long.a1.w0`);
+    await within(
+      pods.changed.until(() =>
+        [...pods.everRunning].some((p) => pods.owners.get(p) === `Job/${longJob}`),
+      ),
+      60_000,
+      "the long stage never ran",
+    );
+    await using oldLog = new FollowedLog(old);
+    await kubectl("rollout", "restart", "deployment/ottoscaler", "-n", namespace);
+    await within(oldLog.ended, 60_000, "the old controller did not stop");
+    await kubectl("rollout", "status", "deployment/ottoscaler", "-n", namespace, "--timeout=180s");
+    pod = await controllerPod();
+    assert.notEqual(pod.name, old);
+    // The user's port-forward died with the old pod; they start it again, on the same port.
+    await forward[Symbol.asyncDispose]();
+    forward = await PortForward.start(namespace, pod.name, 9090, port);
+    const code = await within(exited, 120_000, "ottoctl did not finish");
+    assert.equal(code, 0, `${stdout}\n${stderr}`);
+    const reconnects = stderr.split("\n").filter((l) => /^Lost the connection to /.test(l));
+    assert.equal(reconnects.length, 1, stderr);
+    const sequences = stdout
+      .trim()
+      .split("\n")
+      .map((l) => Number((JSON.parse(l) as { sequence?: string }).sequence));
+    assert.deepEqual(
+      sequences,
+      sequences.map((_, i) => i + 1),
+      "every event printed once, in order",
+    );
+    const last = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as { status?: string };
+    assert.equal(last.status, "PIPELINE_STATUS_SUCCEEDED");
+    finished.set(
+      pipelineId,
+      new Map([
+        ["before/0", ["before"]],
+        ["long/0", Array.from({ length: 30 }, (_, i) => `long ${i + 1}`)],
+        ["after/0", ["after"]],
+      ]),
+    );
   });
 
   it("runs a PipelineRun applied with kubectl to SUCCEEDED, marks an invalid one with its field error, and cancels a running one that is deleted, leaving no pod", async () => {

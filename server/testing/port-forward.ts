@@ -13,10 +13,24 @@ export class PortForward implements AsyncDisposable {
     this.#child = child;
   }
 
-  static async start(namespace: string, pod: string, port = 9090): Promise<PortForward> {
+  /** `localPort` 0: any free one. */
+  static async start(
+    namespace: string,
+    pod: string,
+    port = 9090,
+    localPort = 0,
+  ): Promise<PortForward> {
     const child = spawn(
       "kubectl",
-      ["port-forward", "-n", namespace, `pod/${pod}`, "--address", "127.0.0.1", `:${port}`],
+      [
+        "port-forward",
+        "-n",
+        namespace,
+        `pod/${pod}`,
+        "--address",
+        "127.0.0.1",
+        `${localPort === 0 ? "" : localPort}:${port}`,
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     let out = "";
