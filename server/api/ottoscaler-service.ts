@@ -76,11 +76,13 @@ export function createOttoscalerService(app: ApiDeps): ServiceImpl<typeof Ottosc
 
     async *executePipeline(req, ctx) {
       const spec = validatePipelineRequest(req, config);
-      await checkSecretAccess(
-        app.auth,
-        ctx,
-        spec.stages.map((s, i) => ({ field: `stages[${i}].secretEnv`, secretEnv: s.secretEnv })),
-      );
+      await checkSecretAccess(app.auth, ctx, [
+        ...spec.stages.map((s, i) => ({ field: `stages[${i}].secretEnv`, secretEnv: s.secretEnv })),
+        ...(spec.finally ?? []).map((s, i) => ({
+          field: `finally[${i}].secretEnv`,
+          secretEnv: s.secretEnv,
+        })),
+      ]);
       const run = await engine.start(spec);
       // The pipeline outlives this stream: a client that leaves can WatchPipeline again.
       yield* run.progress({ signal: ctx.signal });

@@ -176,40 +176,88 @@ export function newPipelineId(): string {
   return `p-${randomBytes(6).toString("hex")}`;
 }
 
+/** Where each stage id was first declared: which list, and the field path. */
+type StageIds = Map<string, { finally: boolean; field: string }>;
+
 export function validatePipelineRequest(req: PipelineRequest, limits: Limits): PipelineSpec {
   const v = new FieldViolations();
   const pipelineId = req.pipelineId === "" ? newPipelineId() : req.pipelineId;
   checkId(v, "pipelineId", pipelineId, maxIdLength.pipeline);
   if (req.stages.length === 0) v.add("stages", "a pipeline needs at least one stage");
-  if (req.stages.length > limits.maxStages) {
+  const count = req.stages.length + req.finally.length;
+  if (count > limits.maxStages) {
     // Do not spend time on the stages of a request this far over the limit.
-    v.add("stages", `${req.stages.length} stages is over the limit of ${limits.maxStages}`);
+    v.add("stages", `${count} stages is over the limit of ${limits.maxStages}`);
     v.throwIfAny();
   }
-  const seen = new Map<string, number>();
-  req.stages.forEach((stage, i) => {
-    if (stage.id === "") return;
-    const first = seen.get(stage.id);
-    if (first !== undefined)
-      v.add(`stages[${i}].id`, `duplicate stage id "${stage.id}" (also stages[${first}])`);
-    else seen.set(stage.id, i);
-  });
-  const stages = req.stages.map((stage, i) =>
-    validateStage(v, `stages[${i}]`, stage, seen, limits),
-  );
+  const ids: StageIds = new Map();
+  const lists = [
+    { name: "stages", items: req.stages, finally: false },
+    { name: "finally", items: req.finally, finally: true },
+  ];
+  for (const list of lists) {
+    list.items.forEach((stage, i) => {
+      if (stage.id === "") return;
+      const first = ids.get(stage.id);
+      const field = `${list.name}[${i}]`;
+      if (first !== undefined)
+        v.add(`${field}.id`, `duplicate stage id "${stage.id}" (also ${first.field})`);
+      else ids.set(stage.id, { finally: list.finally, field });
+    });
+  }
+  const [stages, finallyStages] = lists.map((list) =>
+    list.items.map((stage, i) =>
+      validateStage(v, `${list.name}[${i}]`, stage, { ids, finally: list.finally }, limits),
+    ),
+  ) as [StageSpec[], StageSpec[]];
   if (v.count === 0) {
-    const cycle = findCycle(stages);
+    const cycle = findCycle([...stages, ...finallyStages]);
     if (cycle !== undefined) v.add("stages", `dependency cycle: ${cycle.join(" → ")}`);
   }
   v.throwIfAny();
-  return { pipelineId, name: req.name === "" ? pipelineId : req.name, stages };
+  return {
+    pipelineId,
+    name: req.name === "" ? pipelineId : req.name,
+    stages,
+    ...(finallyStages.length > 0 && { finally: finallyStages }),
+  };
+}
+
+/** What a stage is checked against: the pipeline's stage ids, and which list it is in. */
+interface StageScope {
+  ids: StageIds;
+  finally: boolean;
+}
+
+function checkDependsOn(
+  v: FieldViolations,
+  field: string,
+  dependsOn: readonly string[],
+  scope: StageScope,
+): void {
+  const deps = new Set<string>();
+  dependsOn.forEach((dep, j) => {
+    const depField = `${field}.dependsOn[${j}]`;
+    const known = scope.ids.get(dep);
+    if (known === undefined) v.add(depField, `unknown stage "${dep}"`);
+    else if (deps.has(dep)) v.add(depField, `"${dep}" is listed twice`);
+    else if (known.finally !== scope.finally) {
+      v.add(
+        depField,
+        scope.finally
+          ? `"${dep}" is not a finally stage (finally stages run after all of stages; they may depend only on each other)`
+          : `"${dep}" is a finally stage; stages may not depend on finally stages`,
+      );
+    }
+    deps.add(dep);
+  });
 }
 
 function validateStage(
   v: FieldViolations,
   field: string,
   stage: Stage,
-  ids: Map<string, number>,
+  scope: StageScope,
   limits: Limits,
 ): StageSpec {
   checkId(v, `${field}.id`, stage.id, maxIdLength.stage);
@@ -218,13 +266,7 @@ function validateStage(
   checkImage(v, `${field}.image`, stage.image, limits);
   const workers = stage.workers ?? 1;
   checkWorkerCount(v, `${field}.workers`, workers, limits, "per stage");
-  const deps = new Set<string>();
-  stage.dependsOn.forEach((dep, j) => {
-    const depField = `${field}.dependsOn[${j}]`;
-    if (!ids.has(dep)) v.add(depField, `unknown stage "${dep}"`);
-    else if (deps.has(dep)) v.add(depField, `"${dep}" is listed twice`);
-    deps.add(dep);
-  });
+  checkDependsOn(v, field, stage.dependsOn, scope);
   const retry = stage.retry;
   const maxAttempts = retry?.maxAttempts || 1;
   if (maxAttempts > limits.maxAttempts) {

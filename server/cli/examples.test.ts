@@ -59,4 +59,12 @@ describe("ottoctl run with the examples", () => {
     assert.match(stdout, /RETRYING/);
     assert.match(stdout, /SKIPPED/);
   });
+
+  it("exits 1 for examples/finally.yaml, whose cleanup runs after the failure and sees FAILED", async () => {
+    const { code, stdout } = await ottoctl(["run", "examples/finally.yaml", "--server", t.url]);
+    assert.equal(code, 1, stdout);
+    assert.match(stdout, /package\s+SKIPPED/);
+    assert.match(stdout, /cleanup\s+SUCCEEDED/);
+    assert.match(stdout, /notify\s+SUCCEEDED/);
+  });
 });

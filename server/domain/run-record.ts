@@ -32,6 +32,11 @@ export interface RunRecord {
   totalStages: number;
   /** The sequence of the last event the record includes. */
   sequence: number;
+  /**
+   * How the main stages ended, once they all have: the run is then in its
+   * finally stages, which see this status.
+   */
+  mainOutcome?: { status: PipelineStatus; message: string };
   stages: StageRecord[];
 }
 

@@ -206,12 +206,12 @@ export class PipelineEngine {
     return run.summary();
   }
 
-  /** Cancels every running pipeline (or leaves it for the next controller) and waits for them. */
+  /** Cancels every running pipeline, finally stages and all (or leaves it for the next controller), and waits. */
   async shutdown(reason: string, options: ShutdownOptions = {}): Promise<void> {
     const running = [...this.#runs.values()].filter((run) => !run.finished);
     for (const run of running) {
       if (options.leaveRunning === true) run.detach(reason);
-      else run.cancel(reason);
+      else run.cancel(reason, { runFinally: false });
     }
     await Promise.all(running.map((run) => run.done));
   }

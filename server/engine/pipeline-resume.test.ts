@@ -166,4 +166,52 @@ describe("a pipeline continued by a new controller", () => {
     );
     await second.builds.close();
   });
+
+  it("continues a run in its finally stages: they keep the status the main stages ended with", async () => {
+    const dataDir = tempDataDir();
+    const runs = new RecordingStore();
+    const withFinally: PipelineSpec = {
+      pipelineId: "in-finally",
+      name: "in-finally",
+      stages: [stage("build"), stage("after", { dependsOn: ["build"] })],
+      finally: [stage("clean"), stage("notify", { dependsOn: ["clean"] })],
+    };
+    const first = await controller(
+      dataDir,
+      (w) =>
+        w.stageId === "build"
+          ? { exitCode: 1 }
+          : { durationMs: w.stageId === "clean" ? Number.POSITIVE_INFINITY : 0 },
+      runs,
+    );
+    const run = await first.engine.start(withFinally);
+    await untilStageRunning(run, "clean");
+    await first.engine.shutdown("controller stopping", { leaveRunning: true });
+    await first.builds.close();
+    assert.deepEqual(runs.records.get("in-finally")?.mainOutcome, {
+      status: PipelineStatus.FAILED,
+      message: "pipeline failed: 1 stage(s) failed",
+    });
+
+    const second = await controller(dataDir, () => ({}), runs);
+    const soFar = await second.archive.progressSoFar("in-finally");
+    assert.ok(soFar);
+    const resumed = second.engine.resume(withFinally, {
+      ...soFar,
+      record: runs.records.get("in-finally"),
+    });
+    assert.equal(await resumed.done, PipelineStatus.FAILED);
+    assert.deepEqual(
+      second.executor.started.map((s) => [s.spec.stageId, s.spec.env.OTTOSCALER_PIPELINE_STATUS]),
+      [
+        ["clean", "FAILED"],
+        ["notify", "FAILED"],
+      ],
+    );
+    assert.deepEqual(
+      resumed.summary().stages.map((s) => `${s.id}:${PipelineStatus[s.status]}`),
+      ["build:FAILED", "after:SKIPPED", "clean:SUCCEEDED", "notify:SUCCEEDED"],
+    );
+    await second.builds.close();
+  });
 });

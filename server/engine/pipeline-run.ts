@@ -17,6 +17,7 @@ import { abortReason } from "../util/abort-reason.ts";
 import { ReplayBuffer } from "../util/replay-buffer.ts";
 import { sleep } from "../util/sleep.ts";
 import type { WorkerRunner } from "../workers/worker-runner.ts";
+import { mainOutcome, type Outcome, pipelineOutcome } from "./pipeline-outcome.ts";
 import type { PipelineSpec, StageSpec } from "./pipeline-spec.ts";
 import type { PipelineView, ProgressReadOptions } from "./pipeline-view.ts";
 import { restoreRun } from "./restored-run.ts";
@@ -56,6 +57,8 @@ interface StageState {
   waitingOn: number;
   /** Its attempts so far, the current one last. */
   attempts: AttemptRecord[];
+  /** A finally stage: it runs once every main stage has ended. */
+  final: boolean;
 }
 
 /** Where a stage goes on from when a new controller continues its pipeline. */
@@ -68,6 +71,8 @@ type StageStart =
  * One pipeline's life: its stages' states and the history of its progress
  * events, which every watcher replays. Stages start as soon as all their
  * dependencies have succeeded; a failed stage skips everything after it.
+ * Once every main stage has ended, the finally stages run (a first cancel
+ * stops the main stages only; a cancel while finally stages run stops them).
  */
 export class PipelineRun implements PipelineView {
   readonly spec: PipelineSpec;
@@ -82,7 +87,13 @@ export class PipelineRun implements PipelineView {
   readonly #deps: PipelineRunDeps;
   readonly #stages = new Map<string, StageState>();
   readonly #cancel = new AbortController();
+  /** Stops the finally stages: a second cancel, a shutdown, a detach. */
+  readonly #cancelFinally = new AbortController();
   #completed = 0;
+  /** Main stages that have not ended yet. */
+  #mainLeft = 0;
+  /** How the main stages ended, once they all have: the finally stages run from then on. */
+  #main: Outcome | undefined;
   #workspace: string | undefined;
   #resolveDone!: (status: PipelineStatus) => void;
   /** Set when the controller stops and leaves the run for the next one: nothing more is recorded. */
@@ -97,7 +108,8 @@ export class PipelineRun implements PipelineView {
     this.done = new Promise((resolve) => {
       this.#resolveDone = resolve;
     });
-    for (const stage of spec.stages) {
+    const finallyIds = new Set((spec.finally ?? []).map((stage) => stage.id));
+    for (const stage of [...spec.stages, ...(spec.finally ?? [])]) {
       this.#stages.set(stage.id, {
         spec: stage,
         status: PipelineStatus.UNSPECIFIED,
@@ -106,8 +118,10 @@ export class PipelineRun implements PipelineView {
         dependents: [],
         waitingOn: stage.dependsOn.length,
         attempts: [],
+        final: finallyIds.has(stage.id),
       });
     }
+    this.#mainLeft = spec.stages.length;
     for (const state of this.#stages.values()) {
       for (const dep of state.spec.dependsOn) this.#stages.get(dep)?.dependents.push(state);
     }
@@ -147,7 +161,7 @@ export class PipelineRun implements PipelineView {
     }
     this.#deps.recorder.openPipeline(this.id, {
       name: this.spec.name,
-      stageIds: this.spec.stages.map((stage) => stage.id),
+      stageIds: [...this.#stages.keys()],
     });
     this.#deps.followers.openBuild(this.id);
     this.#emit("", PipelineStatus.QUEUED, 0, `pipeline ${this.id} queued`);
@@ -164,7 +178,7 @@ export class PipelineRun implements PipelineView {
     for (const event of resume.events) this.events.append(event);
     this.#deps.recorder.openPipeline(this.id, {
       name: this.spec.name,
-      stageIds: this.spec.stages.map((stage) => stage.id),
+      stageIds: [...this.#stages.keys()],
     });
     this.#deps.followers.openBuild(this.id, resume.logEntries);
     const restored = restoreRun([...this.#stages.keys()], resume.events, resume.record);
@@ -174,13 +188,12 @@ export class PipelineRun implements PipelineView {
       state.status = saved.status;
       state.attempt = saved.attempt;
       state.attempts = saved.attempts;
-      if (isFinal(saved.status)) this.#completed++;
+      if (isFinal(saved.status)) {
+        this.#completed++;
+        if (!state.final) this.#mainLeft--;
+      }
     }
-    for (const state of this.#stages.values()) {
-      state.waitingOn = state.spec.dependsOn.filter(
-        (dep) => this.#stages.get(dep)?.status !== PipelineStatus.SUCCEEDED,
-      ).length;
-    }
+    for (const state of this.#stages.values()) state.waitingOn = this.#unmet(state);
     this.#deps.logger.info("pipelineResumed", {
       pipelineId: this.id,
       completed: this.#completed,
@@ -192,12 +205,15 @@ export class PipelineRun implements PipelineView {
       return;
     }
     this.status = PipelineStatus.RUNNING;
+    if (this.#mainLeft === 0) this.#main = resume.record?.mainOutcome ?? this.#mainOutcome();
     for (const state of this.#stages.values()) {
-      if (isFinal(state.status)) continue;
-      const failedDep = state.spec.dependsOn.find((dep) => {
-        const s = this.#stages.get(dep)?.status;
-        return s !== undefined && isFinal(s) && s !== PipelineStatus.SUCCEEDED;
-      });
+      if (isFinal(state.status) || (state.final && this.#main === undefined)) continue;
+      const failedDep = state.final
+        ? undefined
+        : state.spec.dependsOn.find((dep) => {
+            const s = this.#stages.get(dep)?.status;
+            return s !== undefined && isFinal(s) && s !== PipelineStatus.SUCCEEDED;
+          });
       if (failedDep !== undefined && state.status === PipelineStatus.UNSPECIFIED) {
         this.#skip(state, failedDep);
       } else if (state.status === PipelineStatus.RETRYING) {
@@ -221,6 +237,17 @@ export class PipelineRun implements PipelineView {
   }
 
   /**
+   * How many of a stage's dependencies it still waits for: a main stage waits
+   * for its dependencies to succeed, a finally stage for them to end.
+   */
+  #unmet(state: StageState): number {
+    return state.spec.dependsOn.filter((dep) => {
+      const status = this.#stages.get(dep)?.status ?? PipelineStatus.UNSPECIFIED;
+      return state.final ? !isFinal(status) : status !== PipelineStatus.SUCCEEDED;
+    }).length;
+  }
+
+  /**
    * The controller is stopping and another will continue this run: its
    * workers are let go (an executor that can leave them running does), and
    * nothing more is recorded, so the run's journal and record stay where they
@@ -230,6 +257,7 @@ export class PipelineRun implements PipelineView {
     if (this.finished || this.#cancel.signal.aborted) return false;
     this.#detached = true;
     this.#cancel.abort(reason);
+    this.#cancelFinally.abort(reason);
     this.events.close();
     this.#resolveDone(this.status);
     return true;
@@ -243,6 +271,7 @@ export class PipelineRun implements PipelineView {
       completedStages: this.#completed,
       totalStages: this.#stages.size,
       sequence: this.events.end,
+      ...(this.#main !== undefined && { mainOutcome: this.#main }),
       stages: [...this.#stages.values()].map((s) => ({
         id: s.spec.id,
         status: s.status,
@@ -258,13 +287,30 @@ export class PipelineRun implements PipelineView {
     this.#deps.store?.save(this.id, () => this.record());
   }
 
-  /** Stops running workers and ends the pipeline CANCELLED. False if it had already ended. */
-  cancel(reason: string): boolean {
-    if (this.finished || this.#cancel.signal.aborted) return false;
-    this.#cancel.abort(reason);
+  /**
+   * Stops running workers and ends the pipeline CANCELLED. A first cancel
+   * stops the main stages and lets the finally stages run (unless
+   * `runFinally` is false); a cancel while they run stops them too. False if
+   * it had already ended or there was nothing left to stop.
+   */
+  cancel(reason: string, { runFinally = true }: { runFinally?: boolean } = {}): boolean {
+    if (this.finished) return false;
+    let stopped = false;
+    if (this.#main === undefined && !this.#cancel.signal.aborted) {
+      this.#cancel.abort(reason);
+      stopped = true;
+    }
+    // Before the workspace is made there is nothing for finally stages to clean up.
+    const stopFinally = !stopped || !runFinally || this.status === PipelineStatus.QUEUED;
+    if (stopFinally && !this.#cancelFinally.signal.aborted) {
+      this.#cancelFinally.abort(reason);
+      stopped = true;
+    }
+    if (!stopped) return false;
     // Stages not started yet have nothing to stop: end them now.
     for (const state of this.#stages.values()) {
-      if (state.status === PipelineStatus.UNSPECIFIED)
+      const stops = state.final ? this.#cancelFinally.signal : this.#cancel.signal;
+      if (state.status === PipelineStatus.UNSPECIFIED && stops.aborted)
         this.#settle(state, PipelineStatus.CANCELLED, reason);
     }
     this.#maybeFinish();
@@ -304,7 +350,7 @@ export class PipelineRun implements PipelineView {
     this.#emit("", PipelineStatus.RUNNING, 0, `pipeline ${this.id} running`);
     this.#deps.logger.info("pipelineStarted", { pipelineId: this.id, stages: this.#stages.size });
     for (const state of this.#stages.values()) {
-      if (state.waitingOn === 0) this.#launch(state);
+      if (state.waitingOn === 0 && !state.final) this.#launch(state);
     }
   }
 
@@ -316,7 +362,7 @@ export class PipelineRun implements PipelineView {
 
   async #runStage(state: StageState, from: StageStart = { kind: "fresh" }): Promise<void> {
     const { spec } = state;
-    const signal = this.#cancel.signal;
+    const signal = state.final ? this.#cancelFinally.signal : this.#cancel.signal;
     if (from.kind === "retry" && !(await sleep(from.waitMs, signal))) {
       return this.#stageEnded(state, PipelineStatus.CANCELLED, abortReason(signal, "cancelled"));
     }
@@ -336,6 +382,10 @@ export class PipelineRun implements PipelineView {
         stage: spec,
         attempt,
         workspace: this.#workspace,
+        ...(state.final &&
+          this.#main !== undefined && {
+            env: { OTTOSCALER_PIPELINE_STATUS: PipelineStatus[this.#main.status] ?? "" },
+          }),
         runner: this.#deps.runner,
         signal,
         ...(continued && {
@@ -413,7 +463,7 @@ export class PipelineRun implements PipelineView {
       attempt: state.attempt,
     });
     for (const next of state.dependents) {
-      if (status === PipelineStatus.SUCCEEDED) {
+      if (status === PipelineStatus.SUCCEEDED || state.final) {
         next.waitingOn--;
         if (next.waitingOn === 0 && next.status === PipelineStatus.UNSPECIFIED) this.#launch(next);
       } else {
@@ -438,25 +488,58 @@ export class PipelineRun implements PipelineView {
     if (isFinal(state.status)) return;
     state.status = status;
     this.#completed++;
+    if (!state.final) this.#mainLeft--;
     this.#emit(state.spec.id, status, state.attempt, message);
   }
 
   #maybeFinish(): void {
-    if (this.finished || this.#completed < this.#stages.size) return;
-    const statuses = [...this.#stages.values()].map((s) => s.status);
-    const status = this.#cancel.signal.aborted
-      ? PipelineStatus.CANCELLED
-      : statuses.every((s) => s === PipelineStatus.SUCCEEDED)
-        ? PipelineStatus.SUCCEEDED
-        : PipelineStatus.FAILED;
-    const failed = statuses.filter((s) => s === PipelineStatus.FAILED).length;
-    const message =
-      status === PipelineStatus.CANCELLED
-        ? `pipeline cancelled: ${abortReason(this.#cancel.signal, "cancelled")}`
-        : status === PipelineStatus.SUCCEEDED
-          ? "pipeline succeeded"
-          : `pipeline failed: ${failed} stage(s) failed`;
-    this.#finish(status, message);
+    if (this.finished || this.#detached) return;
+    if (this.#main === undefined) {
+      if (this.#mainLeft > 0) return;
+      this.#main = this.#mainOutcome();
+      if (this.#completed < this.#stages.size) this.#startFinally();
+    }
+    if (this.#completed < this.#stages.size) return;
+    const finallyStatuses = [...this.#stages.values()].filter((s) => s.final).map((s) => s.status);
+    const outcome = pipelineOutcome(
+      this.#main,
+      finallyStatuses,
+      this.#cancelFinally.signal.aborted
+        ? abortReason(this.#cancelFinally.signal, "cancelled")
+        : undefined,
+    );
+    this.#finish(outcome.status, outcome.message);
+  }
+
+  #mainOutcome(): Outcome {
+    const statuses = [...this.#stages.values()].filter((s) => !s.final).map((s) => s.status);
+    const cancelled = this.#cancel.signal.aborted
+      ? abortReason(this.#cancel.signal, "cancelled")
+      : undefined;
+    return mainOutcome(statuses, cancelled);
+  }
+
+  /** Every main stage has ended: the finally stages run, seeing how they ended. */
+  #startFinally(): void {
+    const main = this.#main as Outcome;
+    this.#emit(
+      "",
+      PipelineStatus.RUNNING,
+      0,
+      `stages ended ${PipelineStatus[main.status]}: running the finally stages`,
+    );
+    for (const state of this.#stages.values()) {
+      if (!state.final || state.status !== PipelineStatus.UNSPECIFIED) continue;
+      if (this.#cancelFinally.signal.aborted) {
+        this.#settle(
+          state,
+          PipelineStatus.CANCELLED,
+          abortReason(this.#cancelFinally.signal, "cancelled"),
+        );
+      } else if (state.waitingOn === 0) {
+        this.#launch(state);
+      }
+    }
   }
 
   #finish(status: PipelineStatus, message: string): void {

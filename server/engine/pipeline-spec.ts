@@ -27,4 +27,6 @@ export interface PipelineSpec {
   pipelineId: string;
   name: string;
   stages: StageSpec[];
+  /** Run once every stage of `stages` has ended, whatever the outcome. */
+  finally?: StageSpec[];
 }

@@ -9,6 +9,8 @@ export interface AttemptContext {
   stage: StageSpec;
   attempt: number;
   workspace: string | undefined;
+  /** Variables the engine sets for this attempt, over the stage's own. */
+  env?: Record<string, string>;
   runner: WorkerRunner;
   /** Aborts when the pipeline is cancelled. */
   signal: AbortSignal;
@@ -71,7 +73,7 @@ export async function runStageAttempt(ctx: AttemptContext): Promise<AttemptResul
           count: stage.workers,
           image: stage.image,
           command: stage.command,
-          env: stage.env,
+          env: ctx.env === undefined ? stage.env : { ...stage.env, ...ctx.env },
           ...(stage.secretEnv !== undefined && { secretEnv: stage.secretEnv }),
           resources: stage.resources,
           timeoutMs: stage.timeoutMs,

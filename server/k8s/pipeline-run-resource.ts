@@ -54,6 +54,8 @@ export interface PipelineRunStatus {
   completedStages?: number;
   totalStages?: number;
   sequence?: number;
+  /** How the main stages ended, once they all have (the finally stages then run). */
+  mainOutcome?: { status: string; message?: string };
   observedGeneration?: number;
   conditions?: PipelineRunCondition[];
   stages?: PipelineRunStageStatus[];
@@ -123,6 +125,12 @@ export function statusOfRecord(record: RunRecord, generation?: number): Pipeline
     completedStages: record.completedStages,
     totalStages: record.totalStages,
     sequence: record.sequence,
+    ...(record.mainOutcome !== undefined && {
+      mainOutcome: {
+        status: statusName(record.mainOutcome.status),
+        message: record.mainOutcome.message,
+      },
+    }),
     ...(generation !== undefined && { observedGeneration: generation }),
     conditions: [],
     stages: record.stages.map((stage) => ({
@@ -150,6 +158,12 @@ export function recordOfStatus(status: PipelineRunStatus | undefined): RunRecord
     completedStages: status.completedStages ?? 0,
     totalStages: status.totalStages ?? 0,
     sequence: status.sequence ?? 0,
+    ...(status.mainOutcome !== undefined && {
+      mainOutcome: {
+        status: statusFromName(status.mainOutcome.status),
+        message: status.mainOutcome.message ?? "",
+      },
+    }),
     stages: (status.stages ?? []).map((stage) => ({
       id: stage.id,
       status: statusFromName(stage.status),

@@ -1,9 +1,35 @@
-import { create, fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
-import { PipelineRequestSchema } from "../../gen/ottoscaler/v1/pipeline_pb.js";
+import {
+  create,
+  fromJson,
+  type JsonValue,
+  type MessageInitShape,
+  toJson,
+} from "@bufbuild/protobuf";
+import { PipelineRequestSchema, type StageSchema } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import { type Limits, validatePipelineRequest } from "../api/validate.ts";
 import { OttoscalerError } from "../domain/errors.ts";
-import type { PipelineSpec } from "../engine/pipeline-spec.ts";
+import type { PipelineSpec, StageSpec } from "../engine/pipeline-spec.ts";
 import type { PipelineRunObject } from "../k8s/pipeline-run-resource.ts";
+
+/** A validated stage as a PipelineRequest's Stage. */
+function stageJson(stage: StageSpec): MessageInitShape<typeof StageSchema> {
+  return {
+    id: stage.id,
+    name: stage.name,
+    image: stage.image,
+    command: stage.command,
+    env: stage.env,
+    dependsOn: stage.dependsOn,
+    workers: stage.workers,
+    retry: stage.retry,
+    timeoutSeconds: Math.ceil(stage.timeoutMs / 1000),
+    resources: stage.resources,
+    secretEnv: (stage.secretEnv ?? []).map((s) => ({
+      name: s.name,
+      secretKeyRef: { name: s.secretName, key: s.key },
+    })),
+  };
+}
 
 /**
  * A validated pipeline as the PipelineRequest JSON a PipelineRun's spec holds:
@@ -16,22 +42,8 @@ export function pipelineRequestJson(spec: PipelineSpec): JsonValue {
     create(PipelineRequestSchema, {
       pipelineId: spec.pipelineId,
       name: spec.name,
-      stages: spec.stages.map((stage) => ({
-        id: stage.id,
-        name: stage.name,
-        image: stage.image,
-        command: stage.command,
-        env: stage.env,
-        dependsOn: stage.dependsOn,
-        workers: stage.workers,
-        retry: stage.retry,
-        timeoutSeconds: Math.ceil(stage.timeoutMs / 1000),
-        resources: stage.resources,
-        secretEnv: (stage.secretEnv ?? []).map((s) => ({
-          name: s.name,
-          secretKeyRef: { name: s.secretName, key: s.key },
-        })),
-      })),
+      stages: spec.stages.map(stageJson),
+      finally: (spec.finally ?? []).map(stageJson),
     }),
   );
 }

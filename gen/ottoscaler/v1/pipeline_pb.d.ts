@@ -34,6 +34,17 @@ export declare type PipelineRequest = Message<"ottoscaler.v1.PipelineRequest"> &
    * @generated from field: repeated ottoscaler.v1.Stage stages = 3;
    */
   stages: Stage[];
+
+  /**
+   * Run once every stage in `stages` has ended, whatever the outcome (cleanup, notifications),
+   * with OTTOSCALER_PIPELINE_STATUS set to the pipeline's status so far (SUCCEEDED, FAILED or
+   * CANCELLED). Their depends_on may name only other finally stages; a finally stage runs once
+   * those have ended, whatever their outcome. The pipeline ends with the status of `stages`
+   * unless a finally stage fails, which makes it FAILED.
+   *
+   * @generated from field: repeated ottoscaler.v1.Stage finally = 4;
+   */
+  finally: Stage[];
 };
 
 /**

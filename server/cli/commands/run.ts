@@ -10,7 +10,7 @@ async function runPipelineFile(ctx: Context, file: string): Promise<number> {
   const view = createPipelineView({
     pipelineId: request.pipelineId,
     name: request.name,
-    stageIds: request.stages.map((s) => s.id),
+    stageIds: [...request.stages, ...request.finally].map((s) => s.id),
   });
   return followPipeline(ctx, view, (signal) =>
     ctx.clients.ottoscaler.executePipeline(request, { signal }),

@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import { PipelineRequestSchema } from "../../gen/ottoscaler/v1/pipeline_pb.js";
+import { validatePipelineRequest } from "../api/validate.ts";
+import { loadConfig } from "../config/config.ts";
+import { pipelineRequestJson, pipelineSpecOf } from "./pipeline-run-spec.ts";
+
+const limits = loadConfig({});
+
+describe("a PipelineRun's spec", () => {
+  it("holds every field of a validated pipeline, so a controller continuing it runs the same one", () => {
+    const spec = validatePipelineRequest(
+      create(PipelineRequestSchema, {
+        pipelineId: "round-trip",
+        stages: [{ id: "build", command: ["make"] }],
+        finally: [{ id: "clean", command: ["rm -rf out"] }],
+      }),
+      limits,
+    );
+    const object = {
+      apiVersion: "ottoscaler.io/v1alpha1",
+      kind: "PipelineRun",
+      metadata: { name: "round-trip", uid: "0123456789" },
+      spec: { pipeline: pipelineRequestJson(spec) },
+    };
+    assert.deepEqual(pipelineSpecOf(object, limits), spec);
+  });
+});
