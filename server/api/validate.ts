@@ -17,7 +17,15 @@ import type {
 } from "../../gen/ottoscaler/v1/worker_pb.js";
 import type { Config } from "../config/config.ts";
 import { findCycle } from "../engine/dag.ts";
+import {
+  type ParamSpec,
+  type ParamType,
+  paramNamePattern,
+  paramTypes,
+  paramValueProblem,
+} from "../engine/params.ts";
 import type { PipelineSpec, StageSpec } from "../engine/pipeline-spec.ts";
+import { expandTemplate, hasReference } from "../engine/template.ts";
 import type { SecretEnv, WorkerResources } from "../executor/executor.ts";
 import { parseQuantity } from "../util/quantity.ts";
 import type { TaskSpec } from "../workers/task-manager.ts";
@@ -176,6 +184,74 @@ export function newPipelineId(): string {
   return `p-${randomBytes(6).toString("hex")}`;
 }
 
+/** A pipeline's parameters: their definitions and this run's values. */
+interface Params {
+  defs: ParamSpec[];
+  values: Record<string, string>;
+}
+
+const noReference = 'may not contain "${{" (a value is not expanded again)';
+
+function checkParams(v: FieldViolations, req: PipelineRequest): Params {
+  const defs: ParamSpec[] = [];
+  req.params.forEach((param, i) => {
+    const at = `params[${i}]`;
+    if (!paramNamePattern.test(param.name)) {
+      v.add(
+        `${at}.name`,
+        `"${param.name}" must be letters, digits, '_' and '-', starting with a letter or '_'`,
+      );
+    } else if (defs.some((d) => d.name === param.name)) {
+      v.add(`${at}.name`, `"${param.name}" is declared twice`);
+    }
+    const type = (param.type === "" ? "string" : param.type) as ParamType;
+    if (!paramTypes.includes(type)) {
+      v.add(`${at}.type`, `"${param.type}" is not one of ${paramTypes.join(", ")}`);
+    } else if (param.default !== undefined) {
+      const problem = paramValueProblem(type, param.default);
+      if (problem !== undefined) v.add(`${at}.default`, problem);
+      else if (hasReference(param.default)) v.add(`${at}.default`, noReference);
+    }
+    defs.push({
+      name: param.name,
+      ...(param.default !== undefined && { default: param.default }),
+      type,
+      description: param.description,
+    });
+  });
+  const declared = defs.map((d) => d.name).join(", ") || "none";
+  for (const [name, value] of Object.entries(req.paramValues)) {
+    const field = `paramValues["${name}"]`;
+    const def = defs.find((d) => d.name === name);
+    const problem = def === undefined ? undefined : paramValueProblem(def.type, value);
+    if (def === undefined) v.add(field, `unknown parameter (declared: ${declared})`);
+    else if (problem !== undefined) v.add(field, problem);
+    else if (hasReference(value)) v.add(field, noReference);
+  }
+  const values: Record<string, string> = {};
+  defs.forEach((def, i) => {
+    const value = req.paramValues[def.name] ?? def.default;
+    if (value === undefined)
+      v.add(`paramValues["${def.name}"]`, `is required: params[${i}] has no default`);
+    else values[def.name] = value;
+  });
+  return { defs, values };
+}
+
+/** Expands the references in one field's text; an unknown one is reported at the field. */
+function expandField(
+  v: FieldViolations,
+  field: string,
+  text: string,
+  refs: ReadonlyMap<string, string>,
+): string {
+  const result = expandTemplate(text, (reference) => refs.get(reference));
+  if ("text" in result) return result.text;
+  const known = [...refs.keys()].join(", ") || "none";
+  v.add(field, `${result.error} (known references: ${known})`);
+  return text;
+}
+
 /** Where each stage id was first declared: which list, and the field path. */
 type StageIds = Map<string, { finally: boolean; field: string }>;
 
@@ -190,6 +266,8 @@ export function validatePipelineRequest(req: PipelineRequest, limits: Limits): P
     v.add("stages", `${count} stages is over the limit of ${limits.maxStages}`);
     v.throwIfAny();
   }
+  const params = checkParams(v, req);
+  const refs = new Map(Object.entries(params.values).map(([k, value]) => [`params.${k}`, value]));
   const ids: StageIds = new Map();
   const lists = [
     { name: "stages", items: req.stages, finally: false },
@@ -207,7 +285,7 @@ export function validatePipelineRequest(req: PipelineRequest, limits: Limits): P
   }
   const [stages, finallyStages] = lists.map((list) =>
     list.items.map((stage, i) =>
-      validateStage(v, `${list.name}[${i}]`, stage, { ids, finally: list.finally }, limits),
+      validateStage(v, `${list.name}[${i}]`, stage, { ids, refs, finally: list.finally }, limits),
     ),
   ) as [StageSpec[], StageSpec[]];
   if (v.count === 0) {
@@ -220,12 +298,15 @@ export function validatePipelineRequest(req: PipelineRequest, limits: Limits): P
     name: req.name === "" ? pipelineId : req.name,
     stages,
     ...(finallyStages.length > 0 && { finally: finallyStages }),
+    ...(params.defs.length > 0 && { params: params.defs, paramValues: params.values }),
   };
 }
 
 /** What a stage is checked against: the pipeline's stage ids, and which list it is in. */
 interface StageScope {
   ids: StageIds;
+  /** What `${{ … }}` references expand to, by reference ("params.version"). */
+  refs: ReadonlyMap<string, string>;
   finally: boolean;
 }
 
@@ -261,9 +342,19 @@ function validateStage(
   limits: Limits,
 ): StageSpec {
   checkId(v, `${field}.id`, stage.id, maxIdLength.stage);
-  checkCommand(v, `${field}.command`, stage.command);
-  checkEnv(v, `${field}.env`, stage.env);
-  checkImage(v, `${field}.image`, stage.image, limits);
+  const command = stage.command.map((c, j) =>
+    expandField(v, `${field}.command[${j}]`, c, scope.refs),
+  );
+  const env = Object.fromEntries(
+    Object.entries(stage.env).map(([k, value]) => [
+      k,
+      expandField(v, `${field}.env["${k}"]`, value, scope.refs),
+    ]),
+  );
+  const image = expandField(v, `${field}.image`, stage.image, scope.refs);
+  checkCommand(v, `${field}.command`, command);
+  checkEnv(v, `${field}.env`, env);
+  checkImage(v, `${field}.image`, image, limits);
   const workers = stage.workers ?? 1;
   checkWorkerCount(v, `${field}.workers`, workers, limits, "per stage");
   checkDependsOn(v, field, stage.dependsOn, scope);
@@ -298,16 +389,16 @@ function validateStage(
   return {
     id: stage.id,
     name: stage.name === "" ? stage.id : stage.name,
-    image: stage.image === "" ? limits.defaultImage : stage.image,
-    command: [...stage.command],
-    env: { ...stage.env },
+    image: image === "" ? limits.defaultImage : image,
+    command,
+    env,
     dependsOn: [...stage.dependsOn],
     workers,
     retry: { maxAttempts, initialBackoffMs, maxBackoffMs },
     timeoutMs: (stage.timeoutSeconds || limits.defaultStageTimeoutSeconds) * 1000,
     resources: checkResources(v, `${field}.resources`, stage.resources, limits),
     ...(stage.secretEnv.length > 0 && {
-      secretEnv: checkSecretEnv(v, `${field}.secretEnv`, stage.secretEnv, stage.env),
+      secretEnv: checkSecretEnv(v, `${field}.secretEnv`, stage.secretEnv, env),
     }),
   };
 }

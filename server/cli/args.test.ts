@@ -45,11 +45,21 @@ describe("parseCli", () => {
     assert.throws(() => parseCli(["list", "--server", "not a url"]), usageError(/--server/));
   });
 
-  it("parses run FILE and needs exactly one file", () => {
+  it("parses run FILE with its -p values and needs exactly one file", () => {
     assert.deepEqual(parseCli(["run", "examples/full.yaml"]).command, {
       name: "run",
       file: "examples/full.yaml",
+      params: {},
     });
+    assert.deepEqual(
+      parseCli(["run", "f.yaml", "-p", "version=1.2", "--param", "empty=", "-p", "version=2"])
+        .command,
+      { name: "run", file: "f.yaml", params: { version: "2", empty: "" } },
+    );
+    assert.throws(
+      () => parseCli(["run", "f.yaml", "-p", "version"]),
+      usageError(/-p\/--param: "version" is not KEY=VALUE/),
+    );
     assert.throws(() => parseCli(["run"]), usageError(/run needs a pipeline file/));
     assert.throws(
       () => parseCli(["run", "a.yaml", "b.yaml"]),

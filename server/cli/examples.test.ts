@@ -8,15 +8,17 @@ import { protocols, startTestServer, type TestServer } from "../testing/test-ser
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, "../..");
 
-async function ottoctl(args: string[]): Promise<{ code: number; stdout: string }> {
+async function ottoctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout } = await run(process.execPath, [path.join(root, "bin/ottoctl.js"), ...args], {
-      cwd: root,
-    });
-    return { code: 0, stdout };
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [path.join(root, "bin/ottoctl.js"), ...args],
+      { cwd: root },
+    );
+    return { code: 0, stdout, stderr };
   } catch (error) {
-    const e = error as { code: number; stdout: string };
-    return { code: e.code, stdout: e.stdout };
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }
 
@@ -66,5 +68,30 @@ describe("ottoctl run with the examples", () => {
     assert.match(stdout, /package\s+SKIPPED/);
     assert.match(stdout, /cleanup\s+SUCCEEDED/);
     assert.match(stdout, /notify\s+SUCCEEDED/);
+  });
+
+  it("runs examples/params.yaml with -p values, and refuses an undeclared one naming it", async () => {
+    const ok = await ottoctl([
+      "run",
+      "examples/params.yaml",
+      "-p",
+      "version=1.2.3",
+      "--server",
+      t.url,
+    ]);
+    assert.equal(ok.code, 0, ok.stdout);
+    const refused = await ottoctl([
+      "run",
+      "examples/params.yaml",
+      "-p",
+      "nope=1",
+      "--server",
+      t.url,
+    ]);
+    assert.equal(refused.code, 2);
+    assert.match(
+      refused.stderr,
+      /paramValues\["nope"\]: unknown parameter \(declared: version, shards\)/,
+    );
   });
 });

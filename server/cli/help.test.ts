@@ -37,13 +37,14 @@ ${globalOptionsHelp}
 Run \`ottoctl COMMAND --help\` for a command's options.`;
 
 const commandHelp: Record<string, string> = {
-  run: `Usage: ottoctl run FILE
+  run: `Usage: ottoctl run FILE [-p K=V]...
 
 Runs the pipeline in FILE (YAML or JSON, shaped like the PipelineRequest JSON) and follows its
 progress: a live table of stages on a terminal, one line per event otherwise.
 Ctrl-C detaches; the pipeline keeps running (re-attach with \`ottoctl watch ID\`).
 Exit code: 0 when the pipeline SUCCEEDED, 1 when it FAILED or was CANCELLED, 2 on errors,
-130 after detaching.`,
+130 after detaching.
+  -p, --param K=V      a value for one of the pipeline's params (repeatable), over its default`,
   watch: `Usage: ottoctl watch ID
 
 Follows a pipeline from its first event to its last, like \`run\`, with the same exit codes.`,

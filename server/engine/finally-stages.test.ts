@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Code, ConnectError } from "@connectrpc/connect";
 import { PipelineStatus } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import { engineOn, stageSpec } from "../testing/engine.ts";
-import { runPipeline } from "../testing/pipeline-client.ts";
+import { refusal, runPipeline } from "../testing/pipeline-client.ts";
 import { startTestServer, type TestServer } from "../testing/test-server.ts";
 
 const report = { id: "report", command: ['echo "status so far: $OTTOSCALER_PIPELINE_STATUS"'] };
@@ -75,33 +74,22 @@ describe("finally stages on the local executor", () => {
   });
 
   it("refuses dependencies between finally stages and the others, naming the field", async () => {
-    const { ottoscaler } = t.clients("connect");
-    const refused = async (request: Parameters<typeof ottoscaler.executePipeline>[0]) => {
-      try {
-        for await (const _ of ottoscaler.executePipeline(request)) break;
-      } catch (error) {
-        const e = ConnectError.from(error);
-        assert.equal(e.code, Code.InvalidArgument);
-        return e.rawMessage;
-      }
-      assert.fail("accepted");
-    };
     assert.match(
-      await refused({
+      await refusal(t, {
         stages: [{ id: "build", command: ["true"] }],
         finally: [{ id: "clean", dependsOn: ["build"], command: ["true"] }],
       }),
       /^finally\[0\]\.dependsOn\[0\]: "build" is not a finally stage/,
     );
     assert.match(
-      await refused({
+      await refusal(t, {
         stages: [{ id: "build", dependsOn: ["clean"], command: ["true"] }],
         finally: [{ id: "clean", command: ["true"] }],
       }),
       /^stages\[0\]\.dependsOn\[0\]: "clean" is a finally stage/,
     );
     assert.match(
-      await refused({
+      await refusal(t, {
         stages: [{ id: "build", command: ["true"] }],
         finally: [{ id: "build", command: ["true"] }],
       }),

@@ -1,4 +1,5 @@
 import type { SecretEnv, WorkerResources } from "../executor/executor.ts";
+import type { ParamSpec } from "./params.ts";
 
 /** A stage after validation, with every default applied. */
 export interface StageSpec {
@@ -29,4 +30,7 @@ export interface PipelineSpec {
   stages: StageSpec[];
   /** Run once every stage of `stages` has ended, whatever the outcome. */
   finally?: StageSpec[];
+  /** Its parameters, with this run's value of each (references are already expanded). */
+  params?: ParamSpec[];
+  paramValues?: Record<string, string>;
 }

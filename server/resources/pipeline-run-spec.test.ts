@@ -13,7 +13,12 @@ describe("a PipelineRun's spec", () => {
     const spec = validatePipelineRequest(
       create(PipelineRequestSchema, {
         pipelineId: "round-trip",
-        stages: [{ id: "build", command: ["make"] }],
+        params: [
+          { name: "version", default: "0.0.0" },
+          { name: "n", type: "number" },
+        ],
+        paramValues: { n: "3" },
+        stages: [{ id: "build", command: ["make VERSION=${{ params.version }}"] }],
         finally: [{ id: "clean", command: ["rm -rf out"] }],
       }),
       limits,

@@ -44,6 +44,8 @@ export function pipelineRequestJson(spec: PipelineSpec): JsonValue {
       name: spec.name,
       stages: spec.stages.map(stageJson),
       finally: (spec.finally ?? []).map(stageJson),
+      params: spec.params ?? [],
+      paramValues: spec.paramValues ?? {},
     }),
   );
 }

@@ -1,4 +1,6 @@
+import assert from "node:assert/strict";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import {
   type PipelineProgress,
   type PipelineRequestSchema,
@@ -51,4 +53,19 @@ export async function runPipeline(
       return entries.map((e) => e.entry?.line ?? "");
     },
   };
+}
+
+/** The message of the InvalidArgument a pipeline is refused with (fails if it is accepted). */
+export async function refusal(
+  t: TestServer,
+  request: MessageInitShape<typeof PipelineRequestSchema>,
+): Promise<string> {
+  try {
+    for await (const _ of t.clients("connect").ottoscaler.executePipeline(request)) break;
+  } catch (error) {
+    const e = ConnectError.from(error);
+    assert.equal(e.code, Code.InvalidArgument, e.message);
+    return e.rawMessage;
+  }
+  return assert.fail("the pipeline was accepted");
 }

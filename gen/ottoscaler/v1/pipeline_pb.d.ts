@@ -45,6 +45,21 @@ export declare type PipelineRequest = Message<"ottoscaler.v1.PipelineRequest"> &
    * @generated from field: repeated ottoscaler.v1.Stage finally = 4;
    */
   finally: Stage[];
+
+  /**
+   * The pipeline's parameters, referenced as ${{ params.NAME }} in stages' commands, env values
+   * and images (and in `when` conditions as params.NAME).
+   *
+   * @generated from field: repeated ottoscaler.v1.PipelineParam params = 5;
+   */
+  params: PipelineParam[];
+
+  /**
+   * This run's parameter values by name, over the defaults; a name not in `params` is refused.
+   *
+   * @generated from field: map<string, string> param_values = 6;
+   */
+  paramValues: { [key: string]: string };
 };
 
 /**
@@ -52,6 +67,43 @@ export declare type PipelineRequest = Message<"ottoscaler.v1.PipelineRequest"> &
  * Use `create(PipelineRequestSchema)` to create a new message.
  */
 export declare const PipelineRequestSchema: GenMessage<PipelineRequest>;
+
+/**
+ * @generated from message ottoscaler.v1.PipelineParam
+ */
+export declare type PipelineParam = Message<"ottoscaler.v1.PipelineParam"> & {
+  /**
+   * Letters, digits, '_' and '-', starting with a letter or '_'.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The value when a run gives none; a parameter without one must be given each run.
+   *
+   * @generated from field: optional string default = 2;
+   */
+  default?: string | undefined;
+
+  /**
+   * "string" (when empty), "number" or "boolean" ("true" or "false"): values are checked against it.
+   *
+   * @generated from field: string type = 3;
+   */
+  type: string;
+
+  /**
+   * @generated from field: string description = 4;
+   */
+  description: string;
+};
+
+/**
+ * Describes the message ottoscaler.v1.PipelineParam.
+ * Use `create(PipelineParamSchema)` to create a new message.
+ */
+export declare const PipelineParamSchema: GenMessage<PipelineParam>;
 
 /**
  * @generated from message ottoscaler.v1.Stage

@@ -10,7 +10,7 @@ import { file_ottoscaler_v1_worker } from "./worker_pb.js";
  * Describes the file ottoscaler/v1/pipeline.proto.
  */
 export const file_ottoscaler_v1_pipeline = /*@__PURE__*/
-  fileDesc("ChxvdHRvc2NhbGVyL3YxL3BpcGVsaW5lLnByb3RvEg1vdHRvc2NhbGVyLnYxIoEBCg9QaXBlbGluZVJlcXVlc3QSEwoLcGlwZWxpbmVfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIkCgZzdGFnZXMYAyADKAsyFC5vdHRvc2NhbGVyLnYxLlN0YWdlEiUKB2ZpbmFsbHkYBCADKAsyFC5vdHRvc2NhbGVyLnYxLlN0YWdlIvwCCgVTdGFnZRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBWltYWdlGAMgASgJEg8KB2NvbW1hbmQYBCADKAkSKgoDZW52GAUgAygLMh0ub3R0b3NjYWxlci52MS5TdGFnZS5FbnZFbnRyeRISCgpkZXBlbmRzX29uGAYgAygJEhQKB3dvcmtlcnMYByABKAVIAIgBARIuCgVyZXRyeRgIIAEoCzIfLm90dG9zY2FsZXIudjEuU3RhZ2VSZXRyeVBvbGljeRIXCg90aW1lb3V0X3NlY29uZHMYCSABKA0SMQoJcmVzb3VyY2VzGAogASgLMh4ub3R0b3NjYWxlci52MS5Xb3JrZXJSZXNvdXJjZXMSLwoKc2VjcmV0X2VudhgLIAMoCzIbLm90dG9zY2FsZXIudjEuU2VjcmV0RW52VmFyGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCCgoIX3dvcmtlcnMiXAoQU3RhZ2VSZXRyeVBvbGljeRIUCgxtYXhfYXR0ZW1wdHMYASABKA0SGgoSaW5pdGlhbF9iYWNrb2ZmX21zGAIgASgNEhYKDm1heF9iYWNrb2ZmX21zGAMgASgNIo8CChBQaXBlbGluZVByb2dyZXNzEhMKC3BpcGVsaW5lX2lkGAEgASgJEhAKCHN0YWdlX2lkGAIgASgJEi0KBnN0YXR1cxgDIAEoDjIdLm90dG9zY2FsZXIudjEuUGlwZWxpbmVTdGF0dXMSDwoHYXR0ZW1wdBgEIAEoDRIPCgdtZXNzYWdlGAUgASgJEi0KCXRpbWVzdGFtcBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoQY29tcGxldGVkX3N0YWdlcxgHIAEoDRIUCgx0b3RhbF9zdGFnZXMYCCABKA0SEAoIc2VxdWVuY2UYCSABKAQSEgoKd29ya2VyX2lkcxgKIAMoCSIrChRXYXRjaFBpcGVsaW5lUmVxdWVzdBITCgtwaXBlbGluZV9pZBgBIAEoCSI8ChVDYW5jZWxQaXBlbGluZVJlcXVlc3QSEwoLcGlwZWxpbmVfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIkoKFkNhbmNlbFBpcGVsaW5lUmVzcG9uc2USMAoIcGlwZWxpbmUYASABKAsyHi5vdHRvc2NhbGVyLnYxLlBpcGVsaW5lU3VtbWFyeSIWChRMaXN0UGlwZWxpbmVzUmVxdWVzdCJKChVMaXN0UGlwZWxpbmVzUmVzcG9uc2USMQoJcGlwZWxpbmVzGAEgAygLMh4ub3R0b3NjYWxlci52MS5QaXBlbGluZVN1bW1hcnkiWgoMU3RhZ2VTdW1tYXJ5EgoKAmlkGAEgASgJEi0KBnN0YXR1cxgCIAEoDjIdLm90dG9zY2FsZXIudjEuUGlwZWxpbmVTdGF0dXMSDwoHYXR0ZW1wdBgDIAEoDSKhAgoPUGlwZWxpbmVTdW1tYXJ5EhMKC3BpcGVsaW5lX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSLQoGc3RhdHVzGAMgASgOMh0ub3R0b3NjYWxlci52MS5QaXBlbGluZVN0YXR1cxIYChBjb21wbGV0ZWRfc3RhZ2VzGAQgASgNEhQKDHRvdGFsX3N0YWdlcxgFIAEoDRIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoGc3RhZ2VzGAggAygLMhsub3R0b3NjYWxlci52MS5TdGFnZVN1bW1hcnkq/wEKDlBpcGVsaW5lU3RhdHVzEh8KG1BJUEVMSU5FX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFlBJUEVMSU5FX1NUQVRVU19RVUVVRUQQARIbChdQSVBFTElORV9TVEFUVVNfUlVOTklORxACEhwKGFBJUEVMSU5FX1NUQVRVU19SRVRSWUlORxADEh0KGVBJUEVMSU5FX1NUQVRVU19TVUNDRUVERUQQBBIaChZQSVBFTElORV9TVEFUVVNfRkFJTEVEEAUSGwoXUElQRUxJTkVfU1RBVFVTX1NLSVBQRUQQBhIdChlQSVBFTElORV9TVEFUVVNfQ0FOQ0VMTEVEEAdiBnByb3RvMw", [file_google_protobuf_timestamp, file_ottoscaler_v1_worker]);
+  fileDesc("ChxvdHRvc2NhbGVyL3YxL3BpcGVsaW5lLnByb3RvEg1vdHRvc2NhbGVyLnYxIqoCCg9QaXBlbGluZVJlcXVlc3QSEwoLcGlwZWxpbmVfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIkCgZzdGFnZXMYAyADKAsyFC5vdHRvc2NhbGVyLnYxLlN0YWdlEiUKB2ZpbmFsbHkYBCADKAsyFC5vdHRvc2NhbGVyLnYxLlN0YWdlEiwKBnBhcmFtcxgFIAMoCzIcLm90dG9zY2FsZXIudjEuUGlwZWxpbmVQYXJhbRJFCgxwYXJhbV92YWx1ZXMYBiADKAsyLy5vdHRvc2NhbGVyLnYxLlBpcGVsaW5lUmVxdWVzdC5QYXJhbVZhbHVlc0VudHJ5GjIKEFBhcmFtVmFsdWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJiCg1QaXBlbGluZVBhcmFtEgwKBG5hbWUYASABKAkSFAoHZGVmYXVsdBgCIAEoCUgAiAEBEgwKBHR5cGUYAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAlCCgoIX2RlZmF1bHQi/AIKBVN0YWdlEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFaW1hZ2UYAyABKAkSDwoHY29tbWFuZBgEIAMoCRIqCgNlbnYYBSADKAsyHS5vdHRvc2NhbGVyLnYxLlN0YWdlLkVudkVudHJ5EhIKCmRlcGVuZHNfb24YBiADKAkSFAoHd29ya2VycxgHIAEoBUgAiAEBEi4KBXJldHJ5GAggASgLMh8ub3R0b3NjYWxlci52MS5TdGFnZVJldHJ5UG9saWN5EhcKD3RpbWVvdXRfc2Vjb25kcxgJIAEoDRIxCglyZXNvdXJjZXMYCiABKAsyHi5vdHRvc2NhbGVyLnYxLldvcmtlclJlc291cmNlcxIvCgpzZWNyZXRfZW52GAsgAygLMhsub3R0b3NjYWxlci52MS5TZWNyZXRFbnZWYXIaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIKCghfd29ya2VycyJcChBTdGFnZVJldHJ5UG9saWN5EhQKDG1heF9hdHRlbXB0cxgBIAEoDRIaChJpbml0aWFsX2JhY2tvZmZfbXMYAiABKA0SFgoObWF4X2JhY2tvZmZfbXMYAyABKA0ijwIKEFBpcGVsaW5lUHJvZ3Jlc3MSEwoLcGlwZWxpbmVfaWQYASABKAkSEAoIc3RhZ2VfaWQYAiABKAkSLQoGc3RhdHVzGAMgASgOMh0ub3R0b3NjYWxlci52MS5QaXBlbGluZVN0YXR1cxIPCgdhdHRlbXB0GAQgASgNEg8KB21lc3NhZ2UYBSABKAkSLQoJdGltZXN0YW1wGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBjb21wbGV0ZWRfc3RhZ2VzGAcgASgNEhQKDHRvdGFsX3N0YWdlcxgIIAEoDRIQCghzZXF1ZW5jZRgJIAEoBBISCgp3b3JrZXJfaWRzGAogAygJIisKFFdhdGNoUGlwZWxpbmVSZXF1ZXN0EhMKC3BpcGVsaW5lX2lkGAEgASgJIjwKFUNhbmNlbFBpcGVsaW5lUmVxdWVzdBITCgtwaXBlbGluZV9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiSgoWQ2FuY2VsUGlwZWxpbmVSZXNwb25zZRIwCghwaXBlbGluZRgBIAEoCzIeLm90dG9zY2FsZXIudjEuUGlwZWxpbmVTdW1tYXJ5IhYKFExpc3RQaXBlbGluZXNSZXF1ZXN0IkoKFUxpc3RQaXBlbGluZXNSZXNwb25zZRIxCglwaXBlbGluZXMYASADKAsyHi5vdHRvc2NhbGVyLnYxLlBpcGVsaW5lU3VtbWFyeSJaCgxTdGFnZVN1bW1hcnkSCgoCaWQYASABKAkSLQoGc3RhdHVzGAIgASgOMh0ub3R0b3NjYWxlci52MS5QaXBlbGluZVN0YXR1cxIPCgdhdHRlbXB0GAMgASgNIqECCg9QaXBlbGluZVN1bW1hcnkSEwoLcGlwZWxpbmVfaWQYASABKAkSDAoEbmFtZRgCIAEoCRItCgZzdGF0dXMYAyABKA4yHS5vdHRvc2NhbGVyLnYxLlBpcGVsaW5lU3RhdHVzEhgKEGNvbXBsZXRlZF9zdGFnZXMYBCABKA0SFAoMdG90YWxfc3RhZ2VzGAUgASgNEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCgZzdGFnZXMYCCADKAsyGy5vdHRvc2NhbGVyLnYxLlN0YWdlU3VtbWFyeSr/AQoOUGlwZWxpbmVTdGF0dXMSHwobUElQRUxJTkVfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWUElQRUxJTkVfU1RBVFVTX1FVRVVFRBABEhsKF1BJUEVMSU5FX1NUQVRVU19SVU5OSU5HEAISHAoYUElQRUxJTkVfU1RBVFVTX1JFVFJZSU5HEAMSHQoZUElQRUxJTkVfU1RBVFVTX1NVQ0NFRURFRBAEEhoKFlBJUEVMSU5FX1NUQVRVU19GQUlMRUQQBRIbChdQSVBFTElORV9TVEFUVVNfU0tJUFBFRBAGEh0KGVBJUEVMSU5FX1NUQVRVU19DQU5DRUxMRUQQB2IGcHJvdG8z", [file_google_protobuf_timestamp, file_ottoscaler_v1_worker]);
 
 /**
  * Describes the message ottoscaler.v1.PipelineRequest.
@@ -20,74 +20,81 @@ export const PipelineRequestSchema = /*@__PURE__*/
   messageDesc(file_ottoscaler_v1_pipeline, 0);
 
 /**
+ * Describes the message ottoscaler.v1.PipelineParam.
+ * Use `create(PipelineParamSchema)` to create a new message.
+ */
+export const PipelineParamSchema = /*@__PURE__*/
+  messageDesc(file_ottoscaler_v1_pipeline, 1);
+
+/**
  * Describes the message ottoscaler.v1.Stage.
  * Use `create(StageSchema)` to create a new message.
  */
 export const StageSchema = /*@__PURE__*/
-  messageDesc(file_ottoscaler_v1_pipeline, 1);
+  messageDesc(file_ottoscaler_v1_pipeline, 2);
 
 /**
  * Describes the message ottoscaler.v1.StageRetryPolicy.
  * Use `create(StageRetryPolicySchema)` to create a new message.
  */
 export const StageRetryPolicySchema = /*@__PURE__*/
-  messageDesc(file_ottoscaler_v1_pipeline, 2);
+  messageDesc(file_ottoscaler_v1_pipeline, 3);
 
 /**
  * Describes the message ottoscaler.v1.PipelineProgress.
  * Use `create(PipelineProgressSchema)` to create a new message.
  */
 export const PipelineProgressSchema = /*@__PURE__*/
-  messageDesc(file_ottoscaler_v1_pipeline, 3);
+  messageDesc(file_ottoscaler_v1_pipeline, 4);
 
 /**
  * Describes the message ottoscaler.v1.WatchPipelineRequest.
  * Use `create(WatchPipelineRequestSchema)` to create a new message.
  */
 export const WatchPipelineRequestSchema = /*@__PURE__*/
-  messageDesc(file_ottoscaler_v1_pipeline, 4);
+  messageDesc(file_ottoscaler_v1_pipeline, 5);
 
 /**
  * Describes the message ottoscaler.v1.CancelPipelineRequest.
  * Use `create(CancelPipelineRequestSchema)` to create a new message.
  */
 export const CancelPipelineRequestSchema = /*@__PURE__*/
-  messageDesc(file_ottoscaler_v1_pipeline, 5);
+  messageDesc(file_ottoscaler_v1_pipeline, 6);
 
 /**
  * Describes the message ottoscaler.v1.CancelPipelineResponse.
  * Use `create(CancelPipelineResponseSchema)` to create a new message.
  */
 export const CancelPipelineResponseSchema = /*@__PURE__*/
-  messageDesc(file_ottoscaler_v1_pipeline, 6);
+  messageDesc(file_ottoscaler_v1_pipeline, 7);
 
 /**
  * Describes the message ottoscaler.v1.ListPipelinesRequest.
  * Use `create(ListPipelinesRequestSchema)` to create a new message.
  */
 export const ListPipelinesRequestSchema = /*@__PURE__*/
-  messageDesc(file_ottoscaler_v1_pipeline, 7);
+  messageDesc(file_ottoscaler_v1_pipeline, 8);
 
 /**
  * Describes the message ottoscaler.v1.ListPipelinesResponse.
  * Use `create(ListPipelinesResponseSchema)` to create a new message.
  */
 export const ListPipelinesResponseSchema = /*@__PURE__*/
-  messageDesc(file_ottoscaler_v1_pipeline, 8);
+  messageDesc(file_ottoscaler_v1_pipeline, 9);
 
 /**
  * Describes the message ottoscaler.v1.StageSummary.
  * Use `create(StageSummarySchema)` to create a new message.
  */
 export const StageSummarySchema = /*@__PURE__*/
-  messageDesc(file_ottoscaler_v1_pipeline, 9);
+  messageDesc(file_ottoscaler_v1_pipeline, 10);
 
 /**
  * Describes the message ottoscaler.v1.PipelineSummary.
  * Use `create(PipelineSummarySchema)` to create a new message.
  */
 export const PipelineSummarySchema = /*@__PURE__*/
-  messageDesc(file_ottoscaler_v1_pipeline, 10);
+  messageDesc(file_ottoscaler_v1_pipeline, 11);
 
 /**
  * Describes the enum ottoscaler.v1.PipelineStatus.

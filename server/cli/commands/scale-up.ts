@@ -1,19 +1,7 @@
 import { defineCommand } from "../command.ts";
-import { UsageError } from "../errors.ts";
 import { exitCodes } from "../exit-codes.ts";
+import { parseKeyValues } from "../key-values.ts";
 import { parseWorkerCount, printScaleResult } from "../task-scaling.ts";
-
-function parseEnv(pairs: readonly string[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf("=");
-    if (eq <= 0) {
-      throw new UsageError(`-e/--env: "${pair}" is not KEY=VALUE`);
-    }
-    env[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return env;
-}
 
 /** `ottoctl scale-up TASK -w N -- CMD...`: starts N more workers of the task. */
 export const scaleUpCommand = defineCommand({
@@ -51,7 +39,7 @@ export const scaleUpCommand = defineCommand({
     taskId,
     workers: parseWorkerCount(options.workers, "scale-up"),
     image: options.image,
-    env: parseEnv(options.env),
+    env: parseKeyValues(options.env, "-e/--env"),
     command,
   }),
   run: async (ctx, { taskId, workers, image, env, command }) => {
