@@ -16,7 +16,7 @@ import type {
   WorkerStatusRequest,
 } from "../../gen/ottoscaler/v1/worker_pb.js";
 import type { Config } from "../config/config.ts";
-import { findCycle } from "../engine/dag.ts";
+import { findCycle, upstreamOf } from "../engine/dag.ts";
 import {
   type ParamSpec,
   type ParamType,
@@ -25,6 +25,8 @@ import {
   paramValueProblem,
 } from "../engine/params.ts";
 import type { PipelineSpec, StageSpec } from "../engine/pipeline-spec.ts";
+import { ConditionError, parseCondition } from "../engine/stage-condition.ts";
+import { type StageWhen, whenProblems } from "../engine/stage-when.ts";
 import { expandTemplate, hasReference } from "../engine/template.ts";
 import type { SecretEnv, WorkerResources } from "../executor/executor.ts";
 import { parseQuantity } from "../util/quantity.ts";
@@ -288,6 +290,7 @@ export function validatePipelineRequest(req: PipelineRequest, limits: Limits): P
       validateStage(v, `${list.name}[${i}]`, stage, { ids, refs, finally: list.finally }, limits),
     ),
   ) as [StageSpec[], StageSpec[]];
+  checkConditions(v, lists, { stages, finally: finallyStages }, params);
   if (v.count === 0) {
     const cycle = findCycle([...stages, ...finallyStages]);
     if (cycle !== undefined) v.add("stages", `dependency cycle: ${cycle.join(" → ")}`);
@@ -300,6 +303,46 @@ export function validatePipelineRequest(req: PipelineRequest, limits: Limits): P
     ...(finallyStages.length > 0 && { finally: finallyStages }),
     ...(params.defs.length > 0 && { params: params.defs, paramValues: params.values }),
   };
+}
+
+/** `${{ failure() }}`, as GitHub Actions users write it, is `failure()`. */
+function conditionText(when: string): string {
+  const wrapped = /^\s*\$\{\{(.*)\}\}\s*$/s.exec(when);
+  return wrapped === null ? when : (wrapped[1] as string);
+}
+
+/** Parses each `when` and checks its references; the parse goes into the stage's spec. */
+function checkConditions(
+  v: FieldViolations,
+  lists: readonly { name: string; items: readonly Stage[]; finally: boolean }[],
+  specs: { stages: StageSpec[]; finally: StageSpec[] },
+  params: Params,
+): void {
+  const all = [...specs.stages, ...specs.finally];
+  const byId = new Map(all.map((s) => [s.id, s]));
+  const allStages = new Set(byId.keys());
+  const paramNames = new Set(params.defs.map((d) => d.name));
+  for (const list of lists) {
+    const listSpecs = list.finally ? specs.finally : specs.stages;
+    list.items.forEach((stage, i) => {
+      if (stage.when.trim() === "") return;
+      const field = `${list.name}[${i}].when`;
+      let when: StageWhen;
+      try {
+        when = { source: stage.when, condition: parseCondition(conditionText(stage.when)) };
+      } catch (error) {
+        if (!(error instanceof ConditionError)) throw error;
+        v.add(field, error.message);
+        return;
+      }
+      const upstream = upstreamOf(stage.id, byId);
+      if (list.finally) for (const main of specs.stages) upstream.add(main.id);
+      const scope = { params: paramNames, stages: upstream, allStages };
+      for (const problem of whenProblems(when.condition, scope)) v.add(field, problem);
+      const spec = listSpecs[i];
+      if (spec !== undefined) spec.when = when;
+    });
+  }
 }
 
 /** What a stage is checked against: the pipeline's stage ids, and which list it is in. */

@@ -94,4 +94,32 @@ describe("ottoctl run with the examples", () => {
       /paramValues\["nope"\]: unknown parameter \(declared: version, shards\)/,
     );
   });
+
+  it("runs examples/conditions.yaml: report-failure only when a test fails, deploy only when asked", async () => {
+    const passing = await ottoctl(["run", "examples/conditions.yaml", "--server", t.url]);
+    assert.equal(passing.code, 0, passing.stdout);
+    assert.match(passing.stdout, /report-failure\s+SKIPPED/);
+    assert.match(passing.stdout, /deploy\s+SKIPPED/);
+    assert.match(passing.stdout, /notify-failure\s+SKIPPED/);
+    const failing = await ottoctl([
+      "run",
+      "examples/conditions.yaml",
+      "-p",
+      "fail=true",
+      "--server",
+      t.url,
+    ]);
+    assert.equal(failing.code, 1, failing.stdout);
+    assert.match(failing.stdout, /report-failure\s+SUCCEEDED/);
+    assert.match(failing.stdout, /notify-failure\s+SUCCEEDED/);
+    const deploying = await ottoctl([
+      "run",
+      "examples/conditions.yaml",
+      "-p",
+      "deploy=true",
+      "--server",
+      t.url,
+    ]);
+    assert.match(deploying.stdout, /deploy\s+SUCCEEDED/);
+  });
 });

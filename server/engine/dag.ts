@@ -39,3 +39,33 @@ export function findCycle(nodes: readonly Node[]): string[] | undefined {
   }
   return undefined;
 }
+
+/** Every node `id` depends on, directly or not (iteratively: chains may be long). */
+export function upstreamOf(id: string, byId: ReadonlyMap<string, Node>): Set<string> {
+  const seen = new Set<string>();
+  const todo = [...(byId.get(id)?.dependsOn ?? [])];
+  for (let next = todo.pop(); next !== undefined; next = todo.pop()) {
+    if (seen.has(next)) continue;
+    seen.add(next);
+    todo.push(...(byId.get(next)?.dependsOn ?? []));
+  }
+  return seen;
+}
+
+/** The ids in an order where each comes after everything it depends on (Kahn's algorithm). */
+export function topologicalOrder(nodes: readonly Node[]): string[] {
+  const waiting = new Map(nodes.map((n) => [n.id, n.dependsOn.length]));
+  const dependents = new Map<string, string[]>(nodes.map((n) => [n.id, []]));
+  for (const n of nodes) {
+    for (const dep of n.dependsOn) dependents.get(dep)?.push(n.id);
+  }
+  const order = nodes.filter((n) => n.dependsOn.length === 0).map((n) => n.id);
+  for (let i = 0; i < order.length; i++) {
+    for (const next of dependents.get(order[i] as string) ?? []) {
+      const left = (waiting.get(next) ?? 0) - 1;
+      waiting.set(next, left);
+      if (left === 0) order.push(next);
+    }
+  }
+  return order;
+}

@@ -8,6 +8,7 @@ import { engineOn, stageSpec } from "../testing/engine.ts";
 import type { PipelineRunStore } from "./pipeline-engine.ts";
 import type { PipelineRun } from "./pipeline-run.ts";
 import type { PipelineSpec } from "./pipeline-spec.ts";
+import { parseCondition } from "./stage-condition.ts";
 
 /** Keeps the last record saved for each run, as the cluster's PipelineRun status would. */
 class RecordingStore implements PipelineRunStore {
@@ -211,6 +212,46 @@ describe("a pipeline continued by a new controller", () => {
     assert.deepEqual(
       resumed.summary().stages.map((s) => `${s.id}:${PipelineStatus[s.status]}`),
       ["build:FAILED", "after:SKIPPED", "clean:SUCCEEDED", "notify:SUCCEEDED"],
+    );
+    await second.builds.close();
+  });
+
+  it("decides the conditions of stages due after a restart on what happened before it", async () => {
+    const dataDir = tempDataDir();
+    const runs = new RecordingStore();
+    const always = { source: "always()", condition: parseCondition("always()") };
+    const failure = { source: "failure()", condition: parseCondition("failure()") };
+    const conditional: PipelineSpec = {
+      pipelineId: "conditional",
+      name: "conditional",
+      stages: [
+        stage("a"),
+        stage("b", { dependsOn: ["a"], when: always }),
+        stage("c", { dependsOn: ["b"] }),
+        stage("d", { dependsOn: ["b"], when: failure }),
+      ],
+    };
+    const first = await controller(
+      dataDir,
+      (w) => (w.stageId === "a" ? { exitCode: 1 } : { durationMs: Number.POSITIVE_INFINITY }),
+      runs,
+    );
+    const run = await first.engine.start(conditional);
+    await untilStageRunning(run, "b");
+    await first.engine.shutdown("controller stopping", { leaveRunning: true });
+    await first.builds.close();
+
+    const second = await controller(dataDir, () => ({}), runs);
+    const soFar = await second.archive.progressSoFar("conditional");
+    assert.ok(soFar);
+    const resumed = second.engine.resume(conditional, {
+      ...soFar,
+      record: runs.records.get("conditional"),
+    });
+    assert.equal(await resumed.done, PipelineStatus.FAILED);
+    assert.deepEqual(
+      resumed.summary().stages.map((s) => `${s.id}:${PipelineStatus[s.status]}`),
+      ["a:FAILED", "b:SUCCEEDED", "c:SKIPPED", "d:SUCCEEDED"],
     );
     await second.builds.close();
   });

@@ -17,10 +17,12 @@ import { abortReason } from "../util/abort-reason.ts";
 import { ReplayBuffer } from "../util/replay-buffer.ts";
 import { sleep } from "../util/sleep.ts";
 import type { WorkerRunner } from "../workers/worker-runner.ts";
+import { topologicalOrder } from "./dag.ts";
 import { mainOutcome, type Outcome, pipelineOutcome } from "./pipeline-outcome.ts";
 import type { PipelineSpec, StageSpec } from "./pipeline-spec.ts";
 import type { PipelineView, ProgressReadOptions } from "./pipeline-view.ts";
 import { restoreRun } from "./restored-run.ts";
+import { skipReason } from "./skip-reason.ts";
 import { runStageAttempt, workerIdsOf } from "./stage-attempt.ts";
 import { stageRetryDelayMs } from "./stage-retry.ts";
 
@@ -53,8 +55,10 @@ interface StageState {
   attempt: number;
   message: string;
   dependents: StageState[];
-  /** Dependencies that have not succeeded yet. */
+  /** Dependencies that have not ended yet. */
   waitingOn: number;
+  /** Whether a stage it depends on, directly or not, FAILED (its failure() is true). */
+  failedUpstream: boolean;
   /** Its attempts so far, the current one last. */
   attempts: AttemptRecord[];
   /** A finally stage: it runs once every main stage has ended. */
@@ -69,8 +73,9 @@ type StageStart =
 
 /**
  * One pipeline's life: its stages' states and the history of its progress
- * events, which every watcher replays. Stages start as soon as all their
- * dependencies have succeeded; a failed stage skips everything after it.
+ * events, which every watcher replays. A stage is due once all its
+ * dependencies have ended: it runs if its `when` holds (by default, if they
+ * all succeeded and nothing before them failed), else it is SKIPPED.
  * Once every main stage has ended, the finally stages run (a first cancel
  * stops the main stages only; a cancel while finally stages run stops them).
  */
@@ -117,6 +122,7 @@ export class PipelineRun implements PipelineView {
         message: "",
         dependents: [],
         waitingOn: stage.dependsOn.length,
+        failedUpstream: false,
         attempts: [],
         final: finallyIds.has(stage.id),
       });
@@ -194,6 +200,12 @@ export class PipelineRun implements PipelineView {
       }
     }
     for (const state of this.#stages.values()) state.waitingOn = this.#unmet(state);
+    for (const id of topologicalOrder([...this.#stages.values()].map((s) => s.spec))) {
+      const state = this.#stages.get(id) as StageState;
+      state.failedUpstream = this.#dependencies(state).some(
+        (dep) => dep.status === PipelineStatus.FAILED || dep.failedUpstream,
+      );
+    }
     this.#deps.logger.info("pipelineResumed", {
       pipelineId: this.id,
       completed: this.#completed,
@@ -206,17 +218,10 @@ export class PipelineRun implements PipelineView {
     }
     this.status = PipelineStatus.RUNNING;
     if (this.#mainLeft === 0) this.#main = resume.record?.mainOutcome ?? this.#mainOutcome();
+    const due: StageState[] = [];
     for (const state of this.#stages.values()) {
       if (isFinal(state.status) || (state.final && this.#main === undefined)) continue;
-      const failedDep = state.final
-        ? undefined
-        : state.spec.dependsOn.find((dep) => {
-            const s = this.#stages.get(dep)?.status;
-            return s !== undefined && isFinal(s) && s !== PipelineStatus.SUCCEEDED;
-          });
-      if (failedDep !== undefined && state.status === PipelineStatus.UNSPECIFIED) {
-        this.#skip(state, failedDep);
-      } else if (state.status === PipelineStatus.RETRYING) {
+      if (state.status === PipelineStatus.RETRYING) {
         const wait = stageRetryDelayMs(state.spec.retry, state.attempt + 1);
         const last = restored.stages.get(state.spec.id)?.lastEventAt ?? Date.now();
         const waitMs = Math.max(0, last + wait - Date.now());
@@ -229,22 +234,22 @@ export class PipelineRun implements PipelineView {
           created: new Set(record?.created ?? []),
         });
       } else if (state.waitingOn === 0) {
-        this.#launch(state);
+        due.push(state);
       }
     }
+    this.#startDue(due);
     this.#maybeFinish();
     this.#save();
   }
 
-  /**
-   * How many of a stage's dependencies it still waits for: a main stage waits
-   * for its dependencies to succeed, a finally stage for them to end.
-   */
+  /** How many of a stage's dependencies have not ended yet. */
   #unmet(state: StageState): number {
-    return state.spec.dependsOn.filter((dep) => {
-      const status = this.#stages.get(dep)?.status ?? PipelineStatus.UNSPECIFIED;
-      return state.final ? !isFinal(status) : status !== PipelineStatus.SUCCEEDED;
-    }).length;
+    return this.#dependencies(state).filter((dep) => !isFinal(dep.status)).length;
+  }
+
+  /** The states of the stages a stage depends on. */
+  #dependencies(state: StageState): StageState[] {
+    return state.spec.dependsOn.map((dep) => this.#stages.get(dep) as StageState);
   }
 
   /**
@@ -349,9 +354,56 @@ export class PipelineRun implements PipelineView {
     this.status = PipelineStatus.RUNNING;
     this.#emit("", PipelineStatus.RUNNING, 0, `pipeline ${this.id} running`);
     this.#deps.logger.info("pipelineStarted", { pipelineId: this.id, stages: this.#stages.size });
-    for (const state of this.#stages.values()) {
-      if (state.waitingOn === 0 && !state.final) this.#launch(state);
+    this.#startDue([...this.#stages.values()].filter((s) => s.waitingOn === 0 && !s.final));
+  }
+
+  /**
+   * Stages whose dependencies have all ended: each runs if its condition holds,
+   * else is SKIPPED, and the stages after a skipped one are due in turn (a
+   * worklist, not recursion: a skip may run down a 10,000-stage chain).
+   */
+  #startDue(due: readonly StageState[]): void {
+    this.#release(due.filter((state) => this.#skipIfFalse(state)));
+  }
+
+  /** Stages have ended: those that now have all their dependencies ended are due. */
+  #release(ended: StageState[]): void {
+    for (let state = ended.pop(); state !== undefined; state = ended.pop()) {
+      for (const next of state.dependents) {
+        next.waitingOn--;
+        if (next.waitingOn === 0 && this.#skipIfFalse(next)) ended.push(next);
+      }
     }
+  }
+
+  /** Starts a due stage if its condition holds; true when it was SKIPPED instead. */
+  #skipIfFalse(state: StageState): boolean {
+    if (state.status !== PipelineStatus.UNSPECIFIED) return false;
+    const deps = this.#dependencies(state);
+    state.failedUpstream = deps.some(
+      (dep) => dep.status === PipelineStatus.FAILED || dep.failedUpstream,
+    );
+    const reason = skipReason(state.spec, {
+      final: state.final,
+      main: this.#main?.status,
+      deps: deps.map((dep) => ({ id: dep.spec.id, status: dep.status })),
+      failedUpstream: state.failedUpstream,
+      cancelled: this.#cancel.signal.aborted,
+      ref: (path) => this.#ref(path),
+    });
+    if (reason === undefined) {
+      this.#launch(state);
+      return false;
+    }
+    this.#settle(state, PipelineStatus.SKIPPED, reason);
+    return true;
+  }
+
+  /** A condition's reference: a parameter's value or a stage's status. */
+  #ref(path: string): string {
+    if (path.startsWith("params.")) return this.spec.paramValues?.[path.slice(7)] ?? "";
+    const stage = this.#stages.get(/^stages\.(.+)\.status$/.exec(path)?.[1] ?? "");
+    return stage === undefined ? "" : (PipelineStatus[stage.status] ?? "");
   }
 
   #launch(state: StageState): void {
@@ -462,26 +514,8 @@ export class PipelineRun implements PipelineView {
       status: PipelineStatus[status],
       attempt: state.attempt,
     });
-    for (const next of state.dependents) {
-      if (status === PipelineStatus.SUCCEEDED || state.final) {
-        next.waitingOn--;
-        if (next.waitingOn === 0 && next.status === PipelineStatus.UNSPECIFIED) this.#launch(next);
-      } else {
-        this.#skip(next, state.spec.id);
-      }
-    }
+    this.#release([state]);
     this.#maybeFinish();
-  }
-
-  /** Skips a stage and everything after it, since `cause` did not succeed. */
-  #skip(first: StageState, cause: string): void {
-    const todo: [StageState, string][] = [[first, cause]];
-    for (let item = todo.pop(); item !== undefined; item = todo.pop()) {
-      const [state, because] = item;
-      if (state.status !== PipelineStatus.UNSPECIFIED) continue;
-      this.#settle(state, PipelineStatus.SKIPPED, `skipped: dependency ${because} did not succeed`);
-      for (const next of state.dependents) todo.push([next, state.spec.id]);
-    }
   }
 
   #settle(state: StageState, status: PipelineStatus, message: string): void {
@@ -528,18 +562,15 @@ export class PipelineRun implements PipelineView {
       0,
       `stages ended ${PipelineStatus[main.status]}: running the finally stages`,
     );
-    for (const state of this.#stages.values()) {
-      if (!state.final || state.status !== PipelineStatus.UNSPECIFIED) continue;
-      if (this.#cancelFinally.signal.aborted) {
-        this.#settle(
-          state,
-          PipelineStatus.CANCELLED,
-          abortReason(this.#cancelFinally.signal, "cancelled"),
-        );
-      } else if (state.waitingOn === 0) {
-        this.#launch(state);
-      }
+    const waiting = [...this.#stages.values()].filter(
+      (s) => s.final && s.status === PipelineStatus.UNSPECIFIED,
+    );
+    if (this.#cancelFinally.signal.aborted) {
+      const reason = abortReason(this.#cancelFinally.signal, "cancelled");
+      for (const state of waiting) this.#settle(state, PipelineStatus.CANCELLED, reason);
+      return;
     }
+    this.#startDue(waiting.filter((s) => s.waitingOn === 0));
   }
 
   #finish(status: PipelineStatus, message: string): void {

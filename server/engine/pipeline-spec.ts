@@ -1,5 +1,6 @@
 import type { SecretEnv, WorkerResources } from "../executor/executor.ts";
 import type { ParamSpec } from "./params.ts";
+import type { StageWhen } from "./stage-when.ts";
 
 /** A stage after validation, with every default applied. */
 export interface StageSpec {
@@ -14,6 +15,8 @@ export interface StageSpec {
   retry: StageRetryPolicy;
   timeoutMs: number;
   resources: WorkerResources;
+  /** When it runs; absent: success() in `stages`, always() in `finally`. */
+  when?: StageWhen;
 }
 
 export interface StageRetryPolicy {

@@ -18,8 +18,13 @@ describe("a PipelineRun's spec", () => {
           { name: "n", type: "number" },
         ],
         paramValues: { n: "3" },
-        stages: [{ id: "build", command: ["make VERSION=${{ params.version }}"] }],
-        finally: [{ id: "clean", command: ["rm -rf out"] }],
+        stages: [
+          { id: "build", command: ["make VERSION=${{ params.version }}"] },
+          { id: "report", dependsOn: ["build"], when: "failure()", command: ["true"] },
+        ],
+        finally: [
+          { id: "clean", when: "stages.build.status != 'SKIPPED'", command: ["rm -rf out"] },
+        ],
       }),
       limits,
     );

@@ -28,6 +28,7 @@ function stageJson(stage: StageSpec): MessageInitShape<typeof StageSchema> {
       name: s.name,
       secretKeyRef: { name: s.secretName, key: s.key },
     })),
+    when: stage.when?.source ?? "",
   };
 }
 

@@ -175,6 +175,20 @@ export declare type Stage = Message<"ottoscaler.v1.Stage"> & {
    * @generated from field: repeated ottoscaler.v1.SecretEnvVar secret_env = 11;
    */
   secretEnv: SecretEnvVar[];
+
+  /**
+   * When the stage runs, decided once its dependencies have all ended: success() (the default
+   * in `stages`: every dependency SUCCEEDED and nothing before it FAILED), failure() (a stage
+   * before it FAILED), always() (the default in `finally`), cancelled(), comparisons such as
+   * stages.build.status == 'SUCCEEDED' or params.version != '', with !, && and ||. In `finally`,
+   * success(), failure() and cancelled() are about the pipeline's status so far. A stage whose
+   * condition is false is SKIPPED with the reason, and counts as not succeeded for its own
+   * dependents. A stage named in stages.ID.status must be one this stage depends on (directly
+   * or not), or, for a finally stage, any stage of `stages`.
+   *
+   * @generated from field: string when = 12;
+   */
+  when: string;
 };
 
 /**
