@@ -102,6 +102,11 @@ function checkImage(v: FieldViolations, field: string, image: string, limits: Li
   }
 }
 
+function checkTimeout(v: FieldViolations, field: string, seconds: number): void {
+  if (seconds > maxTimeoutSeconds)
+    v.add(field, `${seconds} is over the limit of ${maxTimeoutSeconds}`);
+}
+
 function checkId(v: FieldViolations, field: string, value: string, maxLength: number): void {
   if (value === "") {
     v.add(field, "is required");
@@ -269,6 +274,7 @@ export function validatePipelineRequest(req: PipelineRequest, limits: Limits): P
     v.throwIfAny();
   }
   const params = checkParams(v, req);
+  checkTimeout(v, "timeoutSeconds", req.timeoutSeconds);
   const refs = new Map(Object.entries(params.values).map(([k, value]) => [`params.${k}`, value]));
   const ids: StageIds = new Map();
   const lists = [
@@ -302,6 +308,7 @@ export function validatePipelineRequest(req: PipelineRequest, limits: Limits): P
     stages,
     ...(finallyStages.length > 0 && { finally: finallyStages }),
     ...(params.defs.length > 0 && { params: params.defs, paramValues: params.values }),
+    ...(req.timeoutSeconds > 0 && { timeoutMs: req.timeoutSeconds * 1000 }),
   };
 }
 
@@ -423,12 +430,7 @@ function validateStage(
       `${initialBackoffMs} is more than maxBackoffMs ${maxBackoffMs}`,
     );
   }
-  if (stage.timeoutSeconds > maxTimeoutSeconds) {
-    v.add(
-      `${field}.timeoutSeconds`,
-      `${stage.timeoutSeconds} is over the limit of ${maxTimeoutSeconds}`,
-    );
-  }
+  checkTimeout(v, `${field}.timeoutSeconds`, stage.timeoutSeconds);
   return {
     id: stage.id,
     name: stage.name === "" ? stage.id : stage.name,

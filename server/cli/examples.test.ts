@@ -122,4 +122,13 @@ describe("ottoctl run with the examples", () => {
     ]);
     assert.match(deploying.stdout, /deploy\s+SUCCEEDED/);
   });
+
+  it("exits 1 for examples/timeout.yaml: integration stopped, publish SKIPPED, cleanup run", async () => {
+    const { code, stdout } = await ottoctl(["run", "examples/timeout.yaml", "--server", t.url]);
+    assert.equal(code, 1, stdout);
+    assert.match(stdout, /integration\s+FAILED/);
+    assert.match(stdout, /publish\s+SKIPPED/);
+    assert.match(stdout, /cleanup\s+SUCCEEDED/);
+    assert.match(stdout, /timed out after 2s/);
+  });
 });

@@ -6,14 +6,17 @@ export interface Outcome {
 }
 
 /**
- * How a pipeline's main stages ended, once all have: CANCELLED if it was
- * cancelled, FAILED if a stage failed, else SUCCEEDED (a SKIPPED stage does
+ * How a pipeline's main stages ended, once all have: FAILED if it timed out,
+ * CANCELLED if it was cancelled, FAILED if a stage failed, else SUCCEEDED (a SKIPPED stage does
  * not fail a pipeline by itself).
  */
 export function mainOutcome(
   statuses: readonly PipelineStatus[],
   cancelled: string | undefined,
+  timedOut?: string,
 ): Outcome {
+  if (timedOut !== undefined)
+    return { status: PipelineStatus.FAILED, message: `pipeline failed: ${timedOut}` };
   if (cancelled !== undefined || statuses.includes(PipelineStatus.CANCELLED)) {
     return {
       status: PipelineStatus.CANCELLED,

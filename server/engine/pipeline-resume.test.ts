@@ -255,4 +255,33 @@ describe("a pipeline continued by a new controller", () => {
     );
     await second.builds.close();
   });
+
+  it("counts a pipeline's timeout from its start in the controller before", async () => {
+    const dataDir = tempDataDir();
+    const runs = new RecordingStore();
+    const timed: PipelineSpec = {
+      pipelineId: "timed",
+      name: "timed",
+      timeoutMs: 60_000,
+      stages: [stage("slow"), stage("next", { dependsOn: ["slow"] })],
+    };
+    const forever = () => ({ durationMs: Number.POSITIVE_INFINITY });
+    const first = await controller(dataDir, forever, runs);
+    const run = await first.engine.start(timed);
+    await untilStageRunning(run, "slow");
+    await first.engine.shutdown("stopping", { leaveRunning: true });
+    await first.builds.close();
+    // The journal says it started running two minutes ago: its minute is up.
+    const second = await controller(dataDir, forever, runs);
+    const soFar = await second.archive.progressSoFar("timed");
+    assert.ok(soFar);
+    for (const event of soFar.events) if (event.timestamp) event.timestamp.seconds -= 120n;
+    const resumed = second.engine.resume(timed, { ...soFar, record: runs.records.get("timed") });
+    assert.equal(await resumed.done, PipelineStatus.FAILED);
+    assert.deepEqual(
+      resumed.summary().stages.map((s) => `${s.id}:${PipelineStatus[s.status]}`),
+      ["slow:FAILED", "next:SKIPPED"],
+    );
+    await second.builds.close();
+  });
 });

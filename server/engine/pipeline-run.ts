@@ -99,6 +99,9 @@ export class PipelineRun implements PipelineView {
   #mainLeft = 0;
   /** How the main stages ended, once they all have: the finally stages run from then on. */
   #main: Outcome | undefined;
+  /** "timed out after 30s" once the pipeline's timeout has stopped its main stages. */
+  #timedOut: string | undefined;
+  #timeoutTimer: NodeJS.Timeout | undefined;
   #workspace: string | undefined;
   #resolveDone!: (status: PipelineStatus) => void;
   /** Set when the controller stops and leaves the run for the next one: nothing more is recorded. */
@@ -218,6 +221,7 @@ export class PipelineRun implements PipelineView {
     }
     this.status = PipelineStatus.RUNNING;
     if (this.#mainLeft === 0) this.#main = resume.record?.mainOutcome ?? this.#mainOutcome();
+    else this.#armTimeout(restored.startedAt ?? Date.now());
     const due: StageState[] = [];
     for (const state of this.#stages.values()) {
       if (isFinal(state.status) || (state.final && this.#main === undefined)) continue;
@@ -261,6 +265,7 @@ export class PipelineRun implements PipelineView {
   detach(reason: string): boolean {
     if (this.finished || this.#cancel.signal.aborted) return false;
     this.#detached = true;
+    clearTimeout(this.#timeoutTimer);
     this.#cancel.abort(reason);
     this.#cancelFinally.abort(reason);
     this.events.close();
@@ -353,6 +358,7 @@ export class PipelineRun implements PipelineView {
     if (this.#cancel.signal.aborted) return this.#cleanUp();
     this.status = PipelineStatus.RUNNING;
     this.#emit("", PipelineStatus.RUNNING, 0, `pipeline ${this.id} running`);
+    this.#armTimeout(Date.now());
     this.#deps.logger.info("pipelineStarted", { pipelineId: this.id, stages: this.#stages.size });
     this.#startDue([...this.#stages.values()].filter((s) => s.waitingOn === 0 && !s.final));
   }
@@ -505,8 +511,13 @@ export class PipelineRun implements PipelineView {
     }
   }
 
-  #stageEnded(state: StageState, status: PipelineStatus, message: string): void {
+  #stageEnded(state: StageState, ended: PipelineStatus, message: string): void {
     if (this.#detached) return;
+    // Stopped by the pipeline's timeout, not by a cancel: the stage failed.
+    const status =
+      ended === PipelineStatus.CANCELLED && !state.final && this.#timedOut !== undefined
+        ? PipelineStatus.FAILED
+        : ended;
     this.#settle(state, status, message);
     this.#deps.logger.info("stageFinished", {
       pipelineId: this.id,
@@ -550,7 +561,7 @@ export class PipelineRun implements PipelineView {
     const cancelled = this.#cancel.signal.aborted
       ? abortReason(this.#cancel.signal, "cancelled")
       : undefined;
-    return mainOutcome(statuses, cancelled);
+    return mainOutcome(statuses, cancelled, this.#timedOut);
   }
 
   /** Every main stage has ended: the finally stages run, seeing how they ended. */
@@ -573,8 +584,30 @@ export class PipelineRun implements PipelineView {
     this.#startDue(waiting.filter((s) => s.waitingOn === 0));
   }
 
+  /** Stops the main stages when the pipeline's timeout passes, counted from `startedAt`. */
+  #armTimeout(startedAt: number): void {
+    const { timeoutMs } = this.spec;
+    if (timeoutMs === undefined) return;
+    const left = Math.max(0, startedAt + timeoutMs - Date.now());
+    this.#timeoutTimer = setTimeout(() => this.#timeOut(timeoutMs), left);
+  }
+
+  #timeOut(timeoutMs: number): void {
+    if (this.finished || this.#main !== undefined || this.#cancel.signal.aborted) return;
+    this.#timedOut = `timed out after ${Number((timeoutMs / 1000).toFixed(3))}s`;
+    const reason = `the pipeline ${this.#timedOut}`;
+    this.#deps.logger.info("pipelineTimedOut", { pipelineId: this.id, timeoutMs });
+    this.#cancel.abort(`stopped: ${reason}`);
+    for (const state of this.#stages.values()) {
+      if (!state.final && state.status === PipelineStatus.UNSPECIFIED)
+        this.#settle(state, PipelineStatus.SKIPPED, `skipped: ${reason}`);
+    }
+    this.#maybeFinish();
+  }
+
   #finish(status: PipelineStatus, message: string): void {
     if (this.#detached) return;
+    clearTimeout(this.#timeoutTimer);
     this.status = status;
     this.finishedAt = timestampNow();
     this.#emit("", status, 0, message);

@@ -36,4 +36,6 @@ export interface PipelineSpec {
   /** Its parameters, with this run's value of each (references are already expanded). */
   params?: ParamSpec[];
   paramValues?: Record<string, string>;
+  /** From when it starts running: then its stages are stopped and it ends FAILED. */
+  timeoutMs?: number;
 }

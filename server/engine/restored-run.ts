@@ -14,6 +14,8 @@ export interface RestoredStage {
 export interface RestoredRun {
   /** The pipeline's own status: QUEUED until it had started its stages. */
   status: PipelineStatus;
+  /** When it started running (ms since the epoch), if its journal says. */
+  startedAt?: number;
   stages: Map<string, RestoredStage>;
 }
 
@@ -40,6 +42,7 @@ export function restoreRun(
     ]),
   );
   let status = PipelineStatus.QUEUED;
+  let startedAt: number | undefined;
   for (const event of events) {
     const at =
       event.timestamp === undefined
@@ -47,6 +50,7 @@ export function restoreRun(
         : Number(event.timestamp.seconds) * 1000 + event.timestamp.nanos / 1e6;
     if (event.stageId === "") {
       status = event.status;
+      if (status === PipelineStatus.RUNNING) startedAt ??= at;
       continue;
     }
     const stage = stages.get(event.stageId);
@@ -69,5 +73,5 @@ export function restoreRun(
   if (record?.status === PipelineStatus.RUNNING && status === PipelineStatus.QUEUED) {
     status = PipelineStatus.RUNNING;
   }
-  return { status, stages };
+  return { status, ...(startedAt !== undefined && { startedAt }), stages };
 }

@@ -10,6 +10,7 @@ export const messages = {
   pipelineStarted: { en: "▶️ pipeline started", ko: "▶️ 파이프라인 시작" },
   pipelineFinished: { en: "🏁 pipeline finished", ko: "🏁 파이프라인 종료" },
   pipelineCancelled: { en: "⛔ pipeline cancelled", ko: "⛔ 파이프라인 취소" },
+  pipelineTimedOut: { en: "⏱️ pipeline timed out", ko: "⏱️ 파이프라인 시간 초과" },
   stageStarted: { en: "🔨 stage attempt started", ko: "🔨 스테이지 실행 시작" },
   stageRetrying: { en: "🔁 stage will retry", ko: "🔁 스테이지 재시도 예정" },
   stageFinished: { en: "✅ stage finished", ko: "✅ 스테이지 종료" },

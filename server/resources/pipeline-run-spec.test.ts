@@ -13,6 +13,7 @@ describe("a PipelineRun's spec", () => {
     const spec = validatePipelineRequest(
       create(PipelineRequestSchema, {
         pipelineId: "round-trip",
+        timeoutSeconds: 1800,
         params: [
           { name: "version", default: "0.0.0" },
           { name: "n", type: "number" },

@@ -47,6 +47,7 @@ export function pipelineRequestJson(spec: PipelineSpec): JsonValue {
       finally: (spec.finally ?? []).map(stageJson),
       params: spec.params ?? [],
       paramValues: spec.paramValues ?? {},
+      timeoutSeconds: spec.timeoutMs === undefined ? 0 : spec.timeoutMs / 1000,
     }),
   );
 }

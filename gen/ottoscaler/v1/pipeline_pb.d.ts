@@ -60,6 +60,15 @@ export declare type PipelineRequest = Message<"ottoscaler.v1.PipelineRequest"> &
    * @generated from field: map<string, string> param_values = 6;
    */
   paramValues: { [key: string]: string };
+
+  /**
+   * When this many seconds have passed since the pipeline started running, its running stages
+   * are stopped (FAILED), the others not started are SKIPPED, the finally stages still run (each
+   * within its own timeout) and the pipeline ends FAILED with the reason. Zero: no limit.
+   *
+   * @generated from field: uint32 timeout_seconds = 7;
+   */
+  timeoutSeconds: number;
 };
 
 /**
