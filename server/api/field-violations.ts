@@ -4,8 +4,10 @@ import { Code, ConnectError } from "@connectrpc/connect";
 export class FieldViolations {
   readonly #list: string[] = [];
 
+  /** The same violation twice (e.g. in two instances of a matrix stage) is named once. */
   add(field: string, reason: string): void {
-    this.#list.push(`${field}: ${reason}`);
+    const violation = `${field}: ${reason}`;
+    if (!this.#list.includes(violation)) this.#list.push(violation);
   }
 
   get count(): number {

@@ -17,6 +17,7 @@ import type {
 } from "../../gen/ottoscaler/v1/worker_pb.js";
 import type { Config } from "../config/config.ts";
 import { findCycle, upstreamOf } from "../engine/dag.ts";
+import { matrixCombinations } from "../engine/matrix.ts";
 import {
   type ParamSpec,
   type ParamType,
@@ -24,7 +25,7 @@ import {
   paramTypes,
   paramValueProblem,
 } from "../engine/params.ts";
-import type { PipelineSpec, StageSpec } from "../engine/pipeline-spec.ts";
+import type { PipelineSpec, StageMatrix, StageSpec } from "../engine/pipeline-spec.ts";
 import { ConditionError, parseCondition } from "../engine/stage-condition.ts";
 import { type StageWhen, whenProblems } from "../engine/stage-when.ts";
 import { expandTemplate, hasReference } from "../engine/template.ts";
@@ -259,6 +260,57 @@ function expandField(
   return text;
 }
 
+/** A stage's command, env values and image with their references expanded. */
+function expandStage(
+  v: FieldViolations,
+  field: string,
+  stage: Pick<Stage, "command" | "env" | "image">,
+  refs: ReadonlyMap<string, string>,
+): Pick<StageSpec, "command" | "env" | "image"> {
+  return {
+    command: stage.command.map((c, j) => expandField(v, `${field}.command[${j}]`, c, refs)),
+    env: Object.fromEntries(
+      Object.entries(stage.env).map(([k, value]) => [
+        k,
+        expandField(v, `${field}.env["${k}"]`, value, refs),
+      ]),
+    ),
+    image: expandField(v, `${field}.image`, stage.image, refs),
+  };
+}
+
+/**
+ * A stage's matrix, and the references its fields may use: `${{ matrix.KEY }}`
+ * stays as it is in the stage's spec (each instance expands it when the run
+ * makes its stages) and is checked here against every combination.
+ */
+function checkMatrix(
+  v: FieldViolations,
+  field: string,
+  stage: Stage,
+  refs: ReadonlyMap<string, string>,
+  limits: Limits,
+): { spec?: StageMatrix; refs: ReadonlyMap<string, string> } {
+  if (stage.matrix === undefined) {
+    if (stage.maxParallel > 0)
+      v.add(`${field}.maxParallel`, "applies only to a stage with a matrix");
+    return { refs };
+  }
+  const result = matrixCombinations(stage.matrix, limits.maxStages);
+  if ("problems" in result) {
+    for (const problem of result.problems) v.add(`${field}.matrix${problem.path}`, problem.message);
+    return { refs };
+  }
+  const withMatrix = new Map(refs);
+  for (const key of new Set(result.combinations.flatMap((c) => Object.keys(c)))) {
+    withMatrix.set(`matrix.${key}`, `\${{ matrix.${key} }}`);
+  }
+  return {
+    spec: { combinations: result.combinations, maxParallel: stage.maxParallel },
+    refs: withMatrix,
+  };
+}
+
 /** Where each stage id was first declared: which list, and the field path. */
 type StageIds = Map<string, { finally: boolean; field: string }>;
 
@@ -296,6 +348,16 @@ export function validatePipelineRequest(req: PipelineRequest, limits: Limits): P
       validateStage(v, `${list.name}[${i}]`, stage, { ids, refs, finally: list.finally }, limits),
     ),
   ) as [StageSpec[], StageSpec[]];
+  const instances = [...stages, ...finallyStages].reduce(
+    (n, s) => n + (s.matrix?.combinations.length ?? 1),
+    0,
+  );
+  if (instances > limits.maxStages) {
+    v.add(
+      "stages",
+      `${instances} stages with the matrices' instances is over the limit of ${limits.maxStages}`,
+    );
+  }
   checkConditions(v, lists, { stages, finally: finallyStages }, params);
   if (v.count === 0) {
     const cycle = findCycle([...stages, ...finallyStages]);
@@ -392,19 +454,16 @@ function validateStage(
   limits: Limits,
 ): StageSpec {
   checkId(v, `${field}.id`, stage.id, maxIdLength.stage);
-  const command = stage.command.map((c, j) =>
-    expandField(v, `${field}.command[${j}]`, c, scope.refs),
-  );
-  const env = Object.fromEntries(
-    Object.entries(stage.env).map(([k, value]) => [
-      k,
-      expandField(v, `${field}.env["${k}"]`, value, scope.refs),
-    ]),
-  );
-  const image = expandField(v, `${field}.image`, stage.image, scope.refs);
+  const matrix = checkMatrix(v, field, stage, scope.refs, limits);
+  const { command, env, image } = expandStage(v, field, stage, matrix.refs);
+  for (const combination of matrix.spec?.combinations ?? []) {
+    const values = new Map(Object.entries(combination).map(([k, val]) => [`matrix.${k}`, val]));
+    const instance = expandStage(v, field, { command, env, image }, values);
+    checkImage(v, `${field}.image`, instance.image, limits);
+  }
   checkCommand(v, `${field}.command`, command);
   checkEnv(v, `${field}.env`, env);
-  checkImage(v, `${field}.image`, image, limits);
+  if (matrix.spec === undefined) checkImage(v, `${field}.image`, image, limits);
   const workers = stage.workers ?? 1;
   checkWorkerCount(v, `${field}.workers`, workers, limits, "per stage");
   checkDependsOn(v, field, stage.dependsOn, scope);
@@ -445,6 +504,7 @@ function validateStage(
     ...(stage.secretEnv.length > 0 && {
       secretEnv: checkSecretEnv(v, `${field}.secretEnv`, stage.secretEnv, env),
     }),
+    ...(matrix.spec !== undefined && { matrix: matrix.spec }),
   };
 }
 
@@ -508,6 +568,9 @@ export function validateWorkerIdentifier(req: WorkerIdentifier): string {
 export function validateBuildIdentifier(req: BuildIdentifier): void {
   const v = new FieldViolations();
   checkId(v, "pipelineId", req.pipelineId, maxIdLength.pipeline);
-  if (req.stageId !== "") checkId(v, "stageId", req.stageId, maxIdLength.stage);
+  // A matrix instance's id is its stage's, then its values: test[node=20,os=alpine].
+  const instance = /^([^[]+)\[[^\]]*\]$/.exec(req.stageId);
+  const stageId = instance?.[1] ?? req.stageId;
+  if (req.stageId !== "") checkId(v, "stageId", stageId, maxIdLength.stage);
   v.throwIfAny();
 }

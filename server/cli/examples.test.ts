@@ -131,4 +131,18 @@ describe("ottoctl run with the examples", () => {
     assert.match(stdout, /cleanup\s+SUCCEEDED/);
     assert.match(stdout, /timed out after 2s/);
   });
+
+  it("runs examples/matrix.yaml: three instances of test, then report", async () => {
+    const { code, stdout } = await ottoctl(["run", "examples/matrix.yaml", "--server", t.url]);
+    assert.equal(code, 0, stdout);
+    for (const id of [
+      "shell=sh,mode=fast,coverage=true",
+      "shell=sh,mode=full",
+      "shell=ash,mode=fast",
+    ]) {
+      assert.match(stdout, new RegExp(`test\\[${id}\\]\\s+SUCCEEDED`));
+    }
+    assert.doesNotMatch(stdout, /shell=ash,mode=full/);
+    assert.match(stdout, /report\s+SUCCEEDED/);
+  });
 });

@@ -284,4 +284,41 @@ describe("a pipeline continued by a new controller", () => {
     );
     await second.builds.close();
   });
+
+  it("continues a matrix stage held by its maxParallel: the same instances, never more at once", async () => {
+    const dataDir = tempDataDir();
+    const runs = new RecordingStore();
+    const matrix: PipelineSpec = {
+      pipelineId: "matrix",
+      name: "matrix",
+      stages: [
+        stage("test", {
+          matrix: { combinations: [{ n: "1" }, { n: "2" }, { n: "3" }], maxParallel: 1 },
+        }),
+        stage("after", { dependsOn: ["test"] }),
+      ],
+    };
+    const first = await controller(dataDir, () => ({ durationMs: Number.POSITIVE_INFINITY }), runs);
+    const run = await first.engine.start(matrix);
+    await untilStageRunning(run, "test[n=1]");
+    await first.engine.shutdown("stopping", { leaveRunning: true });
+    await first.builds.close();
+
+    const second = await controller(dataDir, () => ({ durationMs: 5 }), runs);
+    const soFar = await second.archive.progressSoFar("matrix");
+    assert.ok(soFar);
+    const resumed = second.engine.resume(matrix, { ...soFar, record: runs.records.get("matrix") });
+    assert.equal(await resumed.done, PipelineStatus.SUCCEEDED);
+    assert.deepEqual(
+      second.executor.started.map((s) => [s.spec.stageId, s.spec.env.OTTOSCALER_MATRIX_N]),
+      [
+        ["test[n=1]", "1"],
+        ["test[n=2]", "2"],
+        ["test[n=3]", "3"],
+        ["after", undefined],
+      ],
+    );
+    assert.equal(second.executor.maxRunning, 1);
+    await second.builds.close();
+  });
 });

@@ -18,6 +18,8 @@ import { ReplayBuffer } from "../util/replay-buffer.ts";
 import { sleep } from "../util/sleep.ts";
 import type { WorkerRunner } from "../workers/worker-runner.ts";
 import { topologicalOrder } from "./dag.ts";
+import { type Combination, matrixEnv } from "./matrix.ts";
+import { stageInstances } from "./matrix-instances.ts";
 import { mainOutcome, type Outcome, pipelineOutcome } from "./pipeline-outcome.ts";
 import type { PipelineSpec, StageSpec } from "./pipeline-spec.ts";
 import type { PipelineView, ProgressReadOptions } from "./pipeline-view.ts";
@@ -63,6 +65,8 @@ interface StageState {
   attempts: AttemptRecord[];
   /** A finally stage: it runs once every main stage has ended. */
   final: boolean;
+  /** An instance of a matrix stage; `held` while its maxParallel keeps it from starting. */
+  matrix?: { stageId: string; values: Combination; maxParallel: number; held: boolean };
 }
 
 /** Where a stage goes on from when a new controller continues its pipeline. */
@@ -91,6 +95,8 @@ export class PipelineRun implements PipelineView {
 
   readonly #deps: PipelineRunDeps;
   readonly #stages = new Map<string, StageState>();
+  /** The instances of each matrix stage, by the stage's id. */
+  readonly #matrices = new Map<string, StageState[]>();
   readonly #cancel = new AbortController();
   /** Stops the finally stages: a second cancel, a shutdown, a detach. */
   readonly #cancelFinally = new AbortController();
@@ -116,21 +122,33 @@ export class PipelineRun implements PipelineView {
     this.done = new Promise((resolve) => {
       this.#resolveDone = resolve;
     });
-    const finallyIds = new Set((spec.finally ?? []).map((stage) => stage.id));
-    for (const stage of [...spec.stages, ...(spec.finally ?? [])]) {
-      this.#stages.set(stage.id, {
-        spec: stage,
-        status: PipelineStatus.UNSPECIFIED,
-        attempt: 0,
-        message: "",
-        dependents: [],
-        waitingOn: stage.dependsOn.length,
-        failedUpstream: false,
-        attempts: [],
-        final: finallyIds.has(stage.id),
-      });
+    const lists = [
+      { final: false, instances: stageInstances(spec.stages) },
+      { final: true, instances: stageInstances(spec.finally ?? []) },
+    ];
+    for (const { final, instances } of lists) {
+      for (const { spec: stage, of } of instances) {
+        const state: StageState = {
+          spec: stage,
+          status: PipelineStatus.UNSPECIFIED,
+          attempt: 0,
+          message: "",
+          dependents: [],
+          waitingOn: stage.dependsOn.length,
+          failedUpstream: false,
+          attempts: [],
+          final,
+          ...(of !== undefined && { matrix: { ...of, held: false } }),
+        };
+        this.#stages.set(stage.id, state);
+        if (of !== undefined) {
+          const members = this.#matrices.get(of.stageId) ?? [];
+          members.push(state);
+          this.#matrices.set(of.stageId, members);
+        }
+        if (!final) this.#mainLeft++;
+      }
     }
-    this.#mainLeft = spec.stages.length;
     for (const state of this.#stages.values()) {
       for (const dep of state.spec.dependsOn) this.#stages.get(dep)?.dependents.push(state);
     }
@@ -405,14 +423,30 @@ export class PipelineRun implements PipelineView {
     return true;
   }
 
-  /** A condition's reference: a parameter's value or a stage's status. */
+  /** An instance of a matrix stage has ended: one held by its maxParallel may start. */
+  #unhold(stageId: string): void {
+    const members = this.#matrices.get(stageId) ?? [];
+    const next = members.find((m) => m.matrix?.held && m.status === PipelineStatus.UNSPECIFIED);
+    if (next !== undefined) this.#launch(next);
+  }
+
+  /** A condition's reference: a parameter's value or a stage's status (a matrix's, combined). */
   #ref(path: string): string {
     if (path.startsWith("params.")) return this.spec.paramValues?.[path.slice(7)] ?? "";
-    const stage = this.#stages.get(/^stages\.(.+)\.status$/.exec(path)?.[1] ?? "");
-    return stage === undefined ? "" : (PipelineStatus[stage.status] ?? "");
+    const id = /^stages\.(.+)\.status$/.exec(path)?.[1] ?? "";
+    const statuses = this.#stages.has(id)
+      ? [this.#stages.get(id)?.status]
+      : (this.#matrices.get(id) ?? []).map((m) => m.status);
+    return PipelineStatus[combinedStatus(statuses)] ?? "";
   }
 
   #launch(state: StageState): void {
+    const { matrix } = state;
+    if (matrix !== undefined && matrix.maxParallel > 0) {
+      const active = (this.#matrices.get(matrix.stageId) ?? []).filter(isActive).length;
+      matrix.held = active >= matrix.maxParallel;
+      if (matrix.held) return;
+    }
     state.status = PipelineStatus.QUEUED;
     this.#emit(state.spec.id, PipelineStatus.QUEUED, 1, `stage ${state.spec.id} queued`);
     void this.#runStage(state);
@@ -440,10 +474,13 @@ export class PipelineRun implements PipelineView {
         stage: spec,
         attempt,
         workspace: this.#workspace,
-        ...(state.final &&
-          this.#main !== undefined && {
-            env: { OTTOSCALER_PIPELINE_STATUS: PipelineStatus[this.#main.status] ?? "" },
-          }),
+        env: {
+          ...(state.matrix !== undefined && matrixEnv(state.matrix.values)),
+          ...(state.final &&
+            this.#main !== undefined && {
+              OTTOSCALER_PIPELINE_STATUS: PipelineStatus[this.#main.status] ?? "",
+            }),
+        },
         runner: this.#deps.runner,
         signal,
         ...(continued && {
@@ -526,6 +563,7 @@ export class PipelineRun implements PipelineView {
       attempt: state.attempt,
     });
     this.#release([state]);
+    if (state.matrix !== undefined) this.#unhold(state.matrix.stageId);
     this.#maybeFinish();
   }
 
@@ -670,4 +708,29 @@ export class PipelineRun implements PipelineView {
     this.#deps.store?.observe?.(event);
     this.#save();
   }
+}
+
+/** Started and not yet ended: what a matrix's maxParallel counts. */
+function isActive(state: StageState): boolean {
+  return (
+    state.status === PipelineStatus.QUEUED ||
+    state.status === PipelineStatus.RUNNING ||
+    state.status === PipelineStatus.RETRYING
+  );
+}
+
+/**
+ * A matrix stage's status from its instances': FAILED if one failed, CANCELLED
+ * if one was cancelled, SKIPPED if all were, SUCCEEDED once all have ended;
+ * UNSPECIFIED before.
+ */
+function combinedStatus(statuses: readonly (PipelineStatus | undefined)[]): PipelineStatus {
+  if (statuses.length === 0 || statuses.some((s) => s === undefined || !isFinal(s)))
+    return PipelineStatus.UNSPECIFIED;
+  for (const status of [PipelineStatus.FAILED, PipelineStatus.CANCELLED]) {
+    if (statuses.includes(status)) return status;
+  }
+  return statuses.every((s) => s === PipelineStatus.SKIPPED)
+    ? PipelineStatus.SKIPPED
+    : PipelineStatus.SUCCEEDED;
 }

@@ -1,4 +1,5 @@
 import type { SecretEnv, WorkerResources } from "../executor/executor.ts";
+import type { Combination } from "./matrix.ts";
 import type { ParamSpec } from "./params.ts";
 import type { StageWhen } from "./stage-when.ts";
 
@@ -17,6 +18,14 @@ export interface StageSpec {
   resources: WorkerResources;
   /** When it runs; absent: success() in `stages`, always() in `finally`. */
   when?: StageWhen;
+  /** Runs as one stage per combination; its fields still hold `${{ matrix.KEY }}`. */
+  matrix?: StageMatrix;
+}
+
+export interface StageMatrix {
+  combinations: Combination[];
+  /** At most this many instances at once; 0: no limit. */
+  maxParallel: number;
 }
 
 export interface StageRetryPolicy {

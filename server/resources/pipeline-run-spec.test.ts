@@ -22,6 +22,18 @@ describe("a PipelineRun's spec", () => {
         stages: [
           { id: "build", command: ["make VERSION=${{ params.version }}"] },
           { id: "report", dependsOn: ["build"], when: "failure()", command: ["true"] },
+          {
+            id: "test",
+            dependsOn: ["build"],
+            matrix: {
+              os: ["alpine", "debian"],
+              node: [20, 22],
+              exclude: [{ os: "debian", node: 20 }],
+              include: [{ os: "alpine", musl: true }, { os: "windows" }],
+            },
+            maxParallel: 2,
+            command: ["test ${{ matrix.os }} ${{ params.version }}"],
+          },
         ],
         finally: [
           { id: "clean", when: "stages.build.status != 'SKIPPED'", command: ["rm -rf out"] },

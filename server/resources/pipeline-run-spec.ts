@@ -29,6 +29,11 @@ function stageJson(stage: StageSpec): MessageInitShape<typeof StageSchema> {
       secretKeyRef: { name: s.secretName, key: s.key },
     })),
     when: stage.when?.source ?? "",
+    // Its combinations as they came out: include entries alone make exactly these.
+    ...(stage.matrix !== undefined && {
+      matrix: { include: stage.matrix.combinations },
+      maxParallel: stage.matrix.maxParallel,
+    }),
   };
 }
 

@@ -3,7 +3,7 @@
 /* eslint-disable */
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import type { Message } from "@bufbuild/protobuf";
+import type { JsonObject, Message } from "@bufbuild/protobuf";
 import type { SecretEnvVar, WorkerResources } from "./worker_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 
@@ -198,6 +198,27 @@ export declare type Stage = Message<"ottoscaler.v1.Stage"> & {
    * @generated from field: string when = 12;
    */
   when: string;
+
+  /**
+   * Runs the stage once per combination of values, as GitHub Actions does:
+   * {"node": ["20", "22"], "os": ["alpine", "debian"], "exclude": [{"node": "20", "os": "debian"}],
+   * "include": [{"node": "24", "os": "alpine", "experimental": true}]}. Keys are letters, digits
+   * and '_'; values are strings, numbers or booleans of letters, digits and ._:/+@-. Each
+   * combination is a stage of its own, `id[node=20,os=alpine]` (keys in the order given), with
+   * its values in ${{ matrix.KEY }} and $OTTOSCALER_MATRIX_<KEY>; a stage that depends on `id`
+   * waits for all of them, and `stages.id.status` in a condition is FAILED if one failed,
+   * CANCELLED if one was cancelled, SKIPPED if all were, else SUCCEEDED.
+   *
+   * @generated from field: google.protobuf.Struct matrix = 13;
+   */
+  matrix?: JsonObject | undefined;
+
+  /**
+   * At most this many of the matrix's instances run at once; zero: no limit.
+   *
+   * @generated from field: uint32 max_parallel = 14;
+   */
+  maxParallel: number;
 };
 
 /**

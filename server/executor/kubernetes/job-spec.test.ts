@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { defaultResources } from "../executor.ts";
-import { createJobSpec } from "./job-spec.ts";
+import { createJobSpec, labelValueOf } from "./job-spec.ts";
 
 const options = {
   namespace: "ci",
@@ -44,6 +44,16 @@ describe("createJobSpec", () => {
       job.metadata?.annotations?.["ottoscaler.io/worker-id"],
       "build-42.unit-test.a2.w1",
     );
+  });
+
+  it("labels a matrix instance with a valid label value; its name stays unique by its hash", () => {
+    assert.equal(labelValueOf("test[node=20.1,os=alpine]"), "test-node-20.1-os-alpine");
+    assert.equal(labelValueOf(`s[k=${"v".repeat(80)}]`).length, 63);
+    const named = (stageId: string) =>
+      createJobSpec({ ...spec, stageId, workerId: `build-42.${stageId}.a1.w0` }, options).metadata
+        ?.name;
+    assert.notEqual(named("test[v=1.2]"), named("test[v=1-2]"));
+    assert.match(named("test[v=1.2]") ?? "", /^build-42-test-v-1-2-a1-w0-[0-9a-f]{10}$/);
   });
 
   it("leaves retries to the engine", () => {

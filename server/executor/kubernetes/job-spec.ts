@@ -30,6 +30,19 @@ function pick(value: string, fallback: string): string {
 }
 
 /**
+ * A label value for a stage id: a matrix instance's (`test[node=20.1,os=alpine]`)
+ * has characters a label may not, so it reads `test-node-20.1-os-alpine`, cut
+ * to 63. Labels are for people and selectors, not identity: the Job's name
+ * and its worker-id annotation say exactly which worker it is.
+ */
+export function labelValueOf(stageId: string): string {
+  return stageId
+    .replace(/[^A-Za-z0-9._-]+/g, "-")
+    .slice(0, 63)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "");
+}
+
+/**
  * One worker as one Job of one pod with one container. Kubernetes never
  * retries it (the engine does), and the pod gets no privileges: the API has
  * no way to ask for them.
@@ -40,7 +53,7 @@ export function createJobSpec(spec: WorkerSpec, options: JobSpecOptions): V1Job 
     [labels.managedBy]: managedBy,
     [labels.worker]: name,
     ...(spec.pipelineId !== undefined && { [labels.pipeline]: spec.pipelineId }),
-    ...(spec.stageId !== undefined && { [labels.stage]: spec.stageId }),
+    ...(spec.stageId !== undefined && { [labels.stage]: labelValueOf(spec.stageId) }),
     ...(spec.attempt !== undefined && { [labels.attempt]: String(spec.attempt) }),
     ...(spec.taskId !== undefined && { [labels.task]: spec.taskId }),
   };
