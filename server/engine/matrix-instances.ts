@@ -1,3 +1,5 @@
+import { PipelineStatus } from "../../gen/ottoscaler/v1/pipeline_pb.js";
+import { isFinal } from "../domain/pipeline-status.ts";
 import { type Combination, instanceId } from "./matrix.ts";
 import type { StageSpec } from "./pipeline-spec.ts";
 import { expandTemplate } from "./template.ts";
@@ -52,4 +54,29 @@ export function stageInstances(stages: readonly StageSpec[]): StageInstance[] {
     instance.spec.dependsOn = instance.spec.dependsOn.flatMap((dep) => idsOf.get(dep) ?? [dep]);
   }
   return out;
+}
+
+/** Started and not yet ended: what a matrix's maxParallel counts. */
+export function isActive(status: PipelineStatus): boolean {
+  return (
+    status === PipelineStatus.QUEUED ||
+    status === PipelineStatus.RUNNING ||
+    status === PipelineStatus.RETRYING
+  );
+}
+
+/**
+ * A matrix stage's status from its instances': FAILED if one failed, CANCELLED
+ * if one was cancelled, SKIPPED if all were, SUCCEEDED once all have ended;
+ * UNSPECIFIED before.
+ */
+export function combinedStatus(statuses: readonly (PipelineStatus | undefined)[]): PipelineStatus {
+  if (statuses.length === 0 || statuses.some((s) => s === undefined || !isFinal(s)))
+    return PipelineStatus.UNSPECIFIED;
+  for (const status of [PipelineStatus.FAILED, PipelineStatus.CANCELLED]) {
+    if (statuses.includes(status)) return status;
+  }
+  return statuses.every((s) => s === PipelineStatus.SKIPPED)
+    ? PipelineStatus.SKIPPED
+    : PipelineStatus.SUCCEEDED;
 }

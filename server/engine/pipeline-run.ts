@@ -19,7 +19,7 @@ import { sleep } from "../util/sleep.ts";
 import type { WorkerRunner } from "../workers/worker-runner.ts";
 import { topologicalOrder } from "./dag.ts";
 import { type Combination, matrixEnv } from "./matrix.ts";
-import { stageInstances } from "./matrix-instances.ts";
+import { combinedStatus, isActive, stageInstances } from "./matrix-instances.ts";
 import { mainOutcome, type Outcome, pipelineOutcome } from "./pipeline-outcome.ts";
 import type { PipelineSpec, StageSpec } from "./pipeline-spec.ts";
 import type { PipelineView, ProgressReadOptions } from "./pipeline-view.ts";
@@ -443,7 +443,9 @@ export class PipelineRun implements PipelineView {
   #launch(state: StageState): void {
     const { matrix } = state;
     if (matrix !== undefined && matrix.maxParallel > 0) {
-      const active = (this.#matrices.get(matrix.stageId) ?? []).filter(isActive).length;
+      const active = (this.#matrices.get(matrix.stageId) ?? []).filter((m) =>
+        isActive(m.status),
+      ).length;
       matrix.held = active >= matrix.maxParallel;
       if (matrix.held) return;
     }
@@ -708,29 +710,4 @@ export class PipelineRun implements PipelineView {
     this.#deps.store?.observe?.(event);
     this.#save();
   }
-}
-
-/** Started and not yet ended: what a matrix's maxParallel counts. */
-function isActive(state: StageState): boolean {
-  return (
-    state.status === PipelineStatus.QUEUED ||
-    state.status === PipelineStatus.RUNNING ||
-    state.status === PipelineStatus.RETRYING
-  );
-}
-
-/**
- * A matrix stage's status from its instances': FAILED if one failed, CANCELLED
- * if one was cancelled, SKIPPED if all were, SUCCEEDED once all have ended;
- * UNSPECIFIED before.
- */
-function combinedStatus(statuses: readonly (PipelineStatus | undefined)[]): PipelineStatus {
-  if (statuses.length === 0 || statuses.some((s) => s === undefined || !isFinal(s)))
-    return PipelineStatus.UNSPECIFIED;
-  for (const status of [PipelineStatus.FAILED, PipelineStatus.CANCELLED]) {
-    if (statuses.includes(status)) return status;
-  }
-  return statuses.every((s) => s === PipelineStatus.SKIPPED)
-    ? PipelineStatus.SKIPPED
-    : PipelineStatus.SUCCEEDED;
 }
