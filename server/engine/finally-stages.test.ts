@@ -4,6 +4,7 @@ import { PipelineStatus } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import { engineOn, stageSpec } from "../testing/engine.ts";
 import { refusal, runPipeline } from "../testing/pipeline-client.ts";
 import { startTestServer, type TestServer } from "../testing/test-server.ts";
+import { parseCondition } from "./stage-condition.ts";
 
 const report = { id: "report", command: ['echo "status so far: $OTTOSCALER_PIPELINE_STATUS"'] };
 
@@ -151,5 +152,62 @@ describe("finally stages in the engine", () => {
       executor.started.map((s) => s.spec.stageId),
       ["build"],
     );
+  });
+
+  it("skips a 5,000-stage chain after its first stage fails (a worklist, no deep recursion) and a cancelled() finally stage", async () => {
+    const { engine, executor } = await engineOn((w) => (w.stageId === "s0" ? { exitCode: 1 } : {}));
+    const chain = Array.from({ length: 5000 }, (_, i) =>
+      stageSpec(`s${i}`, { dependsOn: i === 0 ? [] : [`s${i - 1}`] }),
+    );
+    const onCancel = stageSpec("on-cancel", {
+      when: { source: "cancelled()", condition: parseCondition("cancelled()") },
+    });
+    const run = await engine.start({
+      pipelineId: "chain",
+      name: "chain",
+      stages: chain,
+      finally: [onCancel],
+    });
+    assert.equal(await run.done, PipelineStatus.FAILED);
+    const summary = run.summary();
+    assert.equal(summary.stages.filter((s) => s.status === PipelineStatus.SKIPPED).length, 5000);
+    assert.deepEqual(
+      executor.started.map((s) => s.spec.stageId),
+      ["s0"],
+    );
+  });
+
+  it("runs a `when: cancelled()` finally stage after a cancel, seeing CANCELLED", async () => {
+    const onCancel = stageSpec("on-cancel", {
+      when: { source: "cancelled()", condition: parseCondition("cancelled()") },
+    });
+    const slow = await engineOn(() => ({ durationMs: Number.POSITIVE_INFINITY }));
+    const cancelled = await slow.engine.start({
+      pipelineId: "cancelled",
+      name: "cancelled",
+      stages: [stageSpec("build")],
+      finally: [onCancel],
+    });
+    for await (const read of cancelled.events.read({ follow: true })) {
+      if (
+        "item" in read &&
+        read.item.stageId === "build" &&
+        read.item.status === PipelineStatus.RUNNING
+      )
+        break;
+    }
+    // The finally stage runs forever too: the second cancel (engine.cancel's answer waits) stops it.
+    void slow.engine.cancel("cancelled", "enough", 0);
+    for await (const read of cancelled.events.read({ follow: true })) {
+      if (
+        "item" in read &&
+        read.item.stageId === "on-cancel" &&
+        read.item.status === PipelineStatus.RUNNING
+      )
+        break;
+    }
+    assert.equal(slow.executor.started.at(-1)?.spec.env.OTTOSCALER_PIPELINE_STATUS, "CANCELLED");
+    cancelled.cancel("stop the cleanup too");
+    assert.equal(await cancelled.done, PipelineStatus.CANCELLED);
   });
 });
