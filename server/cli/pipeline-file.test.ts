@@ -3,7 +3,7 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { CliError } from "./errors.ts";
-import { loadPipelineFile, parsePipelineText } from "./pipeline-file.ts";
+import { loadPipelineFile, parsePipelineText, viewStageIds } from "./pipeline-file.ts";
 
 const examples = path.join(import.meta.dirname, "../../examples");
 
@@ -175,5 +175,13 @@ describe("loadPipelineFile", () => {
       () => parsePipelineText(manifest.replace("image: busybox", "image: [1]"), "run.yaml"),
       fileError(/^run\.yaml:9:\d+: stages\[0\]\.image/),
     );
+  });
+
+  it("shows the main, then the finally stages before any event, a matrix stage by its instances later", () => {
+    const request = parsePipelineText(
+      "stages:\n  - { id: a }\n  - { id: m, matrix: { x: [1, 2] } }\nfinally:\n  - { id: z }\n",
+      "p.yaml",
+    );
+    assert.deepEqual(viewStageIds(request), ["a", "z"]);
   });
 });

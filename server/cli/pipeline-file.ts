@@ -195,3 +195,13 @@ export async function loadPipelineFile(file: string): Promise<PipelineRequest> {
   }
   return parsePipelineText(text, file);
 }
+
+/**
+ * The stages to show before the first event: the main stages, then the finally stages. A matrix
+ * stage is left out: its instances (test[os=alpine], …) join the view as their events come.
+ */
+export function viewStageIds(request: PipelineRequest): string[] {
+  return [...request.stages, ...request.finally]
+    .filter((stage) => stage.matrix === undefined)
+    .map((stage) => stage.id);
+}

@@ -2,7 +2,7 @@ import { defineCommand } from "../command.ts";
 import type { Context } from "../context.ts";
 import { followPipeline } from "../follow-pipeline.ts";
 import { parseKeyValues } from "../key-values.ts";
-import { loadPipelineFile } from "../pipeline-file.ts";
+import { loadPipelineFile, viewStageIds } from "../pipeline-file.ts";
 import { createPipelineView } from "../progress-state.ts";
 
 /** Starts the pipeline in the file, with these parameter values over its own, and follows it to the end. */
@@ -16,7 +16,7 @@ async function runPipelineFile(
   const view = createPipelineView({
     pipelineId: request.pipelineId,
     name: request.name,
-    stageIds: [...request.stages, ...request.finally].map((s) => s.id),
+    stageIds: viewStageIds(request),
   });
   return followPipeline(ctx, view, (signal) =>
     ctx.clients.ottoscaler.executePipeline(request, { signal }),
