@@ -56,4 +56,26 @@ describe("the PipelineRun CRD's structural schema", () => {
     const status = statusOfRecord(record, 3);
     assert.deepEqual(undeclared(status, root.properties?.status, "status"), []);
   });
+
+  it("keeps a spec.pipeline with finally, when, params, timeoutSeconds and matrix as written", () => {
+    const spec = {
+      pipeline: {
+        params: [{ name: "version", default: "0.0.0-dev", type: "string" }],
+        paramValues: { version: "1.2" },
+        timeoutSeconds: 1800,
+        stages: [
+          {
+            id: "test",
+            when: "params.version != ''",
+            matrix: { os: ["alpine"], exclude: [], include: [{ os: "debian" }] },
+            maxParallel: 2,
+            command: ["echo ${{ matrix.os }}"],
+          },
+        ],
+        finally: [{ id: "cleanup", command: ["true"] }],
+      },
+      cancel: { reason: "x" },
+    };
+    assert.deepEqual(undeclared(spec, root.properties?.spec, "spec"), []);
+  });
 });
