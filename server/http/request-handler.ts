@@ -14,6 +14,7 @@ import { createAuditInterceptor } from "../api/audit-interceptor.ts";
 import { createAuthInterceptor } from "../api/auth-interceptor.ts";
 import { createErrorInterceptor } from "../api/error-interceptor.ts";
 import { routes } from "../api/routes.ts";
+import { createShutdownInterceptor } from "../api/shutdown-interceptor.ts";
 import { type Peer, peerKey } from "../auth/identity.ts";
 import { checkBinaryBodies, rejectMarkedBodies } from "./binary-body-check.ts";
 import { coalescedBody } from "./coalesced-body.ts";
@@ -30,6 +31,8 @@ export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Res
     interceptors: [
       createAuditInterceptor(app.audit),
       createErrorInterceptor(app.logger),
+      // Inside the error interceptor, which turns its "unavailable" into the Connect code.
+      createShutdownInterceptor(app.stopping),
       createAuthInterceptor(app.auth, app.logger),
       app.limits.interceptor(),
       rejectMarkedBodies,

@@ -29,6 +29,7 @@ export class GatedExecutor implements Executor {
     if (signal.aborted) return stoppedBy(signal);
     hooks.started();
     if (spec.stageId?.startsWith("gate") === true && !this.#open) {
+      hooks.log("stdout", "waiting at the gate");
       this.gated++;
       for (const wake of this.#started.splice(0)) wake();
       const released = await new Promise<boolean>((resolve) => {
