@@ -3,6 +3,7 @@ import type { Interceptor } from "@connectrpc/connect";
 import { PipelineProgressSchema } from "../../gen/ottoscaler/v1/pipeline_pb.js";
 import { OttoscalerError } from "../domain/errors.ts";
 import { isFinal } from "../domain/pipeline-status.ts";
+import { mapStreamMessages } from "./stream-messages.ts";
 
 /** A pipeline's progress stream that has sent the pipeline's final event is complete. */
 function completes(message: unknown): boolean {
@@ -24,24 +25,18 @@ export function createShutdownInterceptor(stopping: AbortSignal): Interceptor {
       "unavailable",
       "the server is shutting down; retry (on this or the next server): running pipelines go on",
     );
-  return (next) => async (req) => {
-    const res = await next(req);
-    if (!res.stream) return res;
-    return {
-      ...res,
-      message: (async function* () {
-        let last: unknown;
-        try {
-          for await (const message of res.message) {
-            last = message;
-            yield message;
-          }
-        } catch (error) {
-          if (stopping.aborted && !req.signal.aborted) throw shuttingDown();
-          throw error;
+  return (next) => async (req) =>
+    mapStreamMessages(await next(req), async function* (messages) {
+      let last: unknown;
+      try {
+        for await (const message of messages) {
+          last = message;
+          yield message;
         }
-        if (stopping.aborted && !req.signal.aborted && !completes(last)) throw shuttingDown();
-      })(),
-    };
-  };
+      } catch (error) {
+        if (stopping.aborted && !req.signal.aborted) throw shuttingDown();
+        throw error;
+      }
+      if (stopping.aborted && !req.signal.aborted && !completes(last)) throw shuttingDown();
+    });
 }
