@@ -11,9 +11,9 @@ import { GatedExecutor } from "../testing/gated-executor.ts";
 import { collect } from "../testing/test-server.ts";
 import { routes } from "./routes.ts";
 
-function inProcess() {
+function inProcess(dataDir = tempDataDir()) {
   const executor = new GatedExecutor();
-  const app = createApp(loadConfig({ OTTOSCALER_DATA_DIR: tempDataDir() }), {
+  const app = createApp(loadConfig({ OTTOSCALER_DATA_DIR: dataDir }), {
     executor,
     logger: silentLogger,
   });
@@ -107,5 +107,40 @@ describe("WatchPipeline from_sequence", () => {
     const ahead = await fromAhead;
     assert.deepEqual(sequences(ahead), all.slice(last + 1));
     assert.equal(ahead.at(-1)?.status, PipelineStatus.SUCCEEDED);
+  });
+
+  it("serves a stored pipeline alike after a restart: from k, and OutOfRange past its end", async () => {
+    const dataDir = tempDataDir();
+    const first = inProcess(dataDir);
+    first.executor.open();
+    await first.app.open();
+    const all = await collect(first.ottoscaler.executePipeline(twoStages("kept")));
+    await first.app.shutdown("restart");
+    // A new server on the same data: the pipeline is known only from its journal.
+    const second = inProcess(dataDir);
+    await second.app.open();
+    const tail = await collect(
+      second.ottoscaler.watchPipeline({ pipelineId: "kept", fromSequence: 3n }),
+    );
+    assert.deepEqual(sequences(tail), sequences(all).slice(2));
+    assert.deepEqual(
+      await collect(
+        second.ottoscaler.watchPipeline({
+          pipelineId: "kept",
+          fromSequence: BigInt(all.length + 1),
+        }),
+      ),
+      [],
+    );
+    await assert.rejects(
+      collect(
+        second.ottoscaler.watchPipeline({
+          pipelineId: "kept",
+          fromSequence: BigInt(all.length + 5),
+        }),
+      ),
+      (e: unknown) => e instanceof ConnectError && e.code === Code.OutOfRange,
+    );
+    await second.app.shutdown("test finished");
   });
 });
