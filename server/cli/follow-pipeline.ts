@@ -93,10 +93,6 @@ class Outage {
   readonly #backoff = new Backoff(reconnectBackoff);
   #since: number | undefined;
 
-  get ongoing(): boolean {
-    return this.#since !== undefined;
-  }
-
   /** An event came: the stream is back. */
   over(): void {
     this.#since = undefined;
