@@ -14,7 +14,7 @@ describe("retryableReason", () => {
     );
     const reset = new ConnectError("aborted", Code.Aborted);
     reset.cause = nodeError("ECONNRESET", "socket hang up");
-    assert.equal(retryableReason(reset), "socket hang up");
+    assert.equal(retryableReason(reset), "socket hang up: ECONNRESET");
     assert.equal(
       retryableReason(nodeError("ECONNREFUSED", "connect ECONNREFUSED")),
       "connect ECONNREFUSED",

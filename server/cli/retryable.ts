@@ -43,7 +43,10 @@ export function retryableReason(error: unknown): string | undefined {
   }
   for (const e of causes(error)) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && connectionCodes.has(code)) return e.message || code;
+    if (typeof code === "string" && connectionCodes.has(code)) {
+      // Node's message alone can be as short as "aborted": the code says what happened.
+      return e.message.includes(code) ? e.message : `${e.message}: ${code}`;
+    }
     if (connectionMessages.test(e.message)) return e.message;
   }
   return undefined;
