@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { Writable } from "node:stream";
@@ -9,6 +9,7 @@ import { createApp } from "../app.ts";
 import { loadConfig } from "../config/config.ts";
 import { type RunningServer, startServer } from "../http/server.ts";
 import { silentLogger } from "../observability/logger.ts";
+import { startController } from "../testing/controller-process.ts";
 import { tempDataDir } from "../testing/data-dir.ts";
 import { GatedExecutor } from "../testing/gated-executor.ts";
 import type { Protocol } from "../testing/test-server.ts";
@@ -220,5 +221,54 @@ describe("ottoctl run and watch across a lost server", () => {
     assert.equal(code, 2);
     assert.equal(connections, 1, "one try only");
     assert.doesNotMatch(stderr.text(), /Lost the connection|reconnecting/);
+  });
+
+  it("run across a real server killed and started again on its port exits as the pipeline ended", async () => {
+    const port = await freePort();
+    const dataDir = tempDataDir();
+    const env = { OTTOSCALER_PORT: String(port), OTTOSCALER_DATA_DIR: dataDir };
+    const first = await startController(env);
+    const pidFile = path.join(dataDir, "worker.pid");
+    const file = path.join(dataDir, "pipeline.yaml");
+    await writeFile(
+      file,
+      `pipelineId: killed\nstages:\n  - id: long\n    command: ["echo $$ > ${pidFile}; exec sleep 60"]\n`,
+    );
+    const stdout = watchedStream();
+    const stderr = watchedStream();
+    const exited = runCli({
+      argv: ["--server", first.url, "--protocol", "grpc", "run", file],
+      env: {},
+      stdout: stdout.stream,
+      stderr: stderr.stream,
+    });
+    await stdout.until(/long.*RUNNING/);
+    await first.stop("SIGKILL");
+    await stderr.until(/Lost the connection/);
+    // The local executor's worker outlives a SIGKILLed server: the next one ends the run it
+    // finds unfinished (CANCELLED "interrupted"), and ottoctl reads that from its journal.
+    const second = await startController(env);
+    try {
+      assert.equal(await exited, 1, stderr.text());
+      const lines = stdout.text().trimEnd().split("\n");
+      assert.equal(new Set(lines).size, lines.length, "no line twice");
+      assert.match(lines.at(-1) ?? "", /pipeline\s+CANCELLED/);
+      assert.equal(
+        stderr
+          .text()
+          .split("\n")
+          .filter((l) => l.startsWith("Lost the connection")).length,
+        1,
+        stderr.text(),
+      );
+      const events = [];
+      for await (const e of second.ottoscaler.watchPipeline({ pipelineId: "killed" }))
+        events.push(e);
+      assert.equal(lines.length, events.length, stdout.text());
+    } finally {
+      await second.stop();
+      const pid = Number((await readFile(pidFile, "utf8").catch(() => "")).trim());
+      if (pid > 0) process.kill(pid, "SIGKILL");
+    }
   });
 });
