@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { readFile, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
@@ -7,7 +8,7 @@ import { describe, it } from "node:test";
 import { validatePipelineRequest } from "../api/validate.ts";
 import { createApp } from "../app.ts";
 import { loadConfig } from "../config/config.ts";
-import { type RunningServer, startServer } from "../http/server.ts";
+import { startServer } from "../http/server.ts";
 import { silentLogger } from "../observability/logger.ts";
 import { startController } from "../testing/controller-process.ts";
 import { tempDataDir } from "../testing/data-dir.ts";
@@ -48,38 +49,67 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * One engine behind a port that is closed and opened again: the connections ottoctl has are
- * cut for real (sockets destroyed, the port refusing while it is closed), and the pipeline
- * goes on meanwhile, as it does on Kubernetes while one controller hands over to the next.
+ * A TCP forwarder on a port of its own, like `kubectl port-forward`: closing it cuts every
+ * connection through it for real (sockets destroyed, no goodbye from the server) and the port
+ * refuses connections until it is opened again.
+ */
+async function forwarder(port: number, target: number) {
+  const connections = new Set<net.Socket>();
+  let listener: net.Server | undefined;
+  const open = async () => {
+    listener = net.createServer((socket) => {
+      const upstream = net.connect(target, "127.0.0.1");
+      for (const s of [socket, upstream]) {
+        connections.add(s);
+        s.once("close", () => connections.delete(s));
+        s.on("error", () => {});
+      }
+      socket.pipe(upstream).pipe(socket);
+      socket.once("close", () => upstream.destroy());
+      upstream.once("close", () => socket.destroy());
+    });
+    listener.listen(port, "127.0.0.1");
+    await once(listener, "listening");
+  };
+  await open();
+  return {
+    open,
+    async close() {
+      const closed = new Promise((resolve) => listener?.close(resolve));
+      for (const socket of connections) socket.destroy();
+      await closed;
+    },
+  };
+}
+
+/**
+ * One server reached through a forwarder that is closed and opened again: the connections
+ * ottoctl has are cut for real and the port refuses while it is closed, while the pipeline goes
+ * on, as when a port-forward is re-established to the next controller.
  */
 async function restartablePort() {
-  const port = await freePort();
   const executor = new GatedExecutor();
   const app = createApp(
     loadConfig({
       OTTOSCALER_HOST: "127.0.0.1",
-      OTTOSCALER_PORT: String(port),
+      OTTOSCALER_PORT: "0",
       OTTOSCALER_DATA_DIR: tempDataDir(),
-      // Open streams are cut at once when the port closes.
-      OTTOSCALER_SHUTDOWN_TIMEOUT_MS: "0",
     }),
     { executor, logger: silentLogger },
   );
   await app.open();
-  let server: RunningServer | undefined = await startServer(app);
+  const server = await startServer(app);
+  const port = await freePort();
+  const forward = await forwarder(port, server.port);
   return {
     app,
     executor,
-    url: server.url,
-    async close() {
-      await server?.close();
-      server = undefined;
-    },
-    async reopen() {
-      server = await startServer(app);
-    },
+    url: `http://127.0.0.1:${port}`,
+    close: () => forward.close(),
+    reopen: () => forward.open(),
     async [Symbol.asyncDispose]() {
-      await Promise.all([server?.close(), app.shutdown("test finished")]);
+      await forward.close();
+      await Promise.all([server.close(), app.shutdown("test finished")]);
     },
   };
 }
