@@ -1,3 +1,4 @@
+import { isFinal } from "../domain/pipeline-status.ts";
 import type { StoredPipeline } from "../logs/pipeline-archive.ts";
 import { checkFromSequence, type PipelineView, type ProgressReadOptions } from "./pipeline-view.ts";
 
@@ -13,8 +14,11 @@ export function storedPipelineView(pipelineId: string, stored: StoredPipeline): 
         last = Number(event.sequence);
         if (event.sequence >= BigInt(fromSequence)) yield event;
       }
-      // Its events are all there are: nothing past them will ever come.
-      if (!signal.aborted) checkFromSequence(pipelineId, fromSequence, last);
+      // A finished one's events are all there are: nothing past them will ever come. An
+      // unfinished one is being continued (by a controller about to take it up): no answer yet.
+      if (!signal.aborted && isFinal(stored.summary.status)) {
+        checkFromSequence(pipelineId, fromSequence, last);
+      }
     },
   };
 }
