@@ -31,7 +31,11 @@ describe("parseCli", () => {
     const a = parseCli(["--protocol", "grpc", "--json", "watch", "p-1"]);
     const b = parseCli(["watch", "p-1", "--protocol=grpc", "--json"]);
     assert.deepEqual(a, b);
-    assert.deepEqual(a.command, { name: "watch", pipelineId: "p-1" });
+    assert.deepEqual(a.command, {
+      name: "watch",
+      pipelineId: "p-1",
+      follow: { reconnectForMs: 300_000 },
+    });
     assert.equal(a.globals.protocol, "grpc");
     assert.equal(a.globals.json, true);
   });
@@ -49,7 +53,17 @@ describe("parseCli", () => {
     assert.deepEqual(parseCli(["run", "examples/full.yaml"]).command, {
       name: "run",
       file: "examples/full.yaml",
+      follow: { reconnectForMs: 300_000 },
     });
+    assert.deepEqual(parseCli(["run", "--reconnect-for", "30s", "f.yaml"]).command, {
+      name: "run",
+      file: "f.yaml",
+      follow: { reconnectForMs: 30_000 },
+    });
+    assert.throws(
+      () => parseCli(["run", "--reconnect-for", "soon", "f.yaml"]),
+      usageError(/--reconnect-for: "soon" is not a duration/),
+    );
     assert.throws(() => parseCli(["run"]), usageError(/run needs a pipeline file/));
     assert.throws(
       () => parseCli(["run", "a.yaml", "b.yaml"]),

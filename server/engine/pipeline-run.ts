@@ -18,7 +18,7 @@ import { ReplayBuffer } from "../util/replay-buffer.ts";
 import { sleep } from "../util/sleep.ts";
 import type { WorkerRunner } from "../workers/worker-runner.ts";
 import type { PipelineSpec, StageSpec } from "./pipeline-spec.ts";
-import type { PipelineView, ProgressReadOptions } from "./pipeline-view.ts";
+import { checkFromSequence, type PipelineView, type ProgressReadOptions } from "./pipeline-view.ts";
 import { restoreRun } from "./restored-run.ts";
 import { runStageAttempt, workerIdsOf } from "./stage-attempt.ts";
 import { stageRetryDelayMs } from "./stage-retry.ts";
@@ -132,6 +132,7 @@ export class PipelineRun implements PipelineView {
   async *progress({ signal, fromSequence = 1 }: ProgressReadOptions) {
     // Event i of the history has sequence i + 1.
     const from = Math.max(0, fromSequence - 1);
+    if (this.finished) checkFromSequence(this.id, fromSequence, this.events.end);
     for await (const read of this.events.read({ from, follow: true, signal })) {
       if ("item" in read) yield read.item;
     }

@@ -1,19 +1,27 @@
 import { defineCommand } from "../command.ts";
 import type { Context } from "../context.ts";
-import { followPipeline } from "../follow-pipeline.ts";
+import {
+  type FollowOptions,
+  followOptions,
+  followPipeline,
+  reconnectOptions,
+} from "../follow-pipeline.ts";
 import { loadPipelineFile } from "../pipeline-file.ts";
 import { createPipelineView } from "../progress-state.ts";
 
 /** Starts the pipeline in the file and follows it to the end. */
-async function runPipelineFile(ctx: Context, file: string): Promise<number> {
+async function runPipelineFile(ctx: Context, file: string, follow: FollowOptions): Promise<number> {
   const request = await loadPipelineFile(file);
   const view = createPipelineView({
     pipelineId: request.pipelineId,
     name: request.name,
     stageIds: request.stages.map((s) => s.id),
   });
-  return followPipeline(ctx, view, (signal) =>
-    ctx.clients.ottoscaler.executePipeline(request, { signal }),
+  return followPipeline(
+    ctx,
+    view,
+    (options) => ctx.clients.ottoscaler.executePipeline(request, options),
+    follow,
   );
 }
 
@@ -23,12 +31,19 @@ export const runCommand = defineCommand({
   summary: [
     { usage: "run FILE", text: "run a pipeline file (YAML or JSON) and follow its progress" },
   ],
-  usage: ["run FILE"],
+  usage: ["run FILE [--reconnect-for DURATION]"],
   description: `Runs the pipeline in FILE (YAML or JSON, shaped like the PipelineRequest JSON) and follows its
 progress: a live table of stages on a terminal, one line per event otherwise.
 Ctrl-C detaches; the pipeline keeps running (re-attach with \`ottoctl watch ID\`).
+A lost connection (the server restarting, say) is reopened by itself, from the event after
+the last one shown; the pipeline is never started twice.
 Exit code: 0 when the pipeline SUCCEEDED, 1 when it FAILED or was CANCELLED, 2 on errors,
 130 after detaching.`,
   positionals: { file: { name: "FILE", missing: "a pipeline file: ottoctl run FILE" } },
-  run: (ctx, { file }) => runPipelineFile(ctx, file),
+  options: reconnectOptions,
+  parse: ({ positionals: { file }, options }) => ({
+    file,
+    follow: followOptions(options),
+  }),
+  run: (ctx, { file, follow }) => runPipelineFile(ctx, file, follow),
 });
