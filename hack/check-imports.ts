@@ -53,6 +53,8 @@ interface Rule {
   from: readonly string[];
   /** Layers `from` must not import. */
   to: readonly string[];
+  /** Files of those layers it may import all the same. */
+  allow?: readonly string[];
   reason: string;
 }
 
@@ -144,7 +146,13 @@ const rules: readonly Rule[] = [
     to: except("base", "gen"),
     reason: "observability, config, util and domain are the bottom",
   },
-  { from: ["cli"], to: except("cli", "gen"), reason: "ottoctl is a client: it shares only gen/" },
+  {
+    from: ["cli"],
+    to: except("cli", "gen"),
+    // Dependency-free, so ottoctl reconnects with the one backoff policy and needs nothing else.
+    allow: ["server/util/backoff.ts", "server/util/sleep.ts"],
+    reason: "ottoctl is a client: it shares only gen/ (and the backoff policy)",
+  },
   {
     from: ["dev"],
     to: except("dev", "gen", "base", "testing"),
@@ -248,7 +256,9 @@ async function check(root: string): Promise<string[]> {
         problems.push(`${file}:${line}: imports ${target} — which belongs to no layer`);
         continue;
       }
-      const rule = rules.find((r) => r.from.includes(from) && r.to.includes(to));
+      const rule = rules.find(
+        (r) => r.from.includes(from) && r.to.includes(to) && !r.allow?.includes(target),
+      );
       if (rule) {
         problems.push(`${file}:${line}: imports ${target} — ${from} ↛ ${to}: ${rule.reason}`);
       }

@@ -64,7 +64,8 @@ export interface App extends ApiDeps {
   /**
    * Aborts when the server begins to shut down. Streams need not watch it:
    * shutdown ends every pipeline, worker and watch, and so every stream,
-   * after its final events.
+   * after its final events; one still open then ends UNAVAILABLE for its
+   * client to retry (server/api/shutdown-interceptor.ts).
    */
   stopping: AbortSignal;
   /**

@@ -7,6 +7,7 @@ const codeOf: Record<ErrorKind, Code> = {
   "not-found": Code.NotFound,
   "already-exists": Code.AlreadyExists,
   precondition: Code.FailedPrecondition,
+  "out-of-range": Code.OutOfRange,
   exhausted: Code.ResourceExhausted,
   unavailable: Code.Unavailable,
   cancelled: Code.Canceled,

@@ -1,6 +1,7 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "../observability/logger.ts";
 import { connectErrorOf } from "./connect-errors.ts";
+import { mapStreamMessages } from "./stream-messages.ts";
 
 /**
  * Only ConnectError leaves the API: a domain error gets its kind's code (see
@@ -21,18 +22,13 @@ export function createErrorInterceptor(logger: Logger): Interceptor {
   return (next) => async (req) => {
     const procedure = req.method.name;
     try {
-      const res = await next(req);
-      if (!res.stream) return res;
-      return {
-        ...res,
-        message: (async function* () {
-          try {
-            yield* res.message;
-          } catch (error) {
-            throw convert(error, procedure);
-          }
-        })(),
-      };
+      return mapStreamMessages(await next(req), async function* (messages) {
+        try {
+          yield* messages;
+        } catch (error) {
+          throw convert(error, procedure);
+        }
+      });
     } catch (error) {
       throw convert(error, procedure);
     }

@@ -496,6 +496,24 @@ const rows: Row[] = [
     request: { pipelineId: "gone" },
     expect: notFound(`pipelineId: pipeline "gone" was removed by retention at <time>`),
   },
+  {
+    rpc: "WatchPipeline",
+    name: "a fromSequence past a finished pipeline's last event + 1",
+    request: { pipelineId: "done", fromSequence: 1000n },
+    expect: {
+      code: Code.OutOfRange,
+      message: `fromSequence: 1000 is past the end of pipeline "done", which ended with event 6`,
+    },
+  },
+  {
+    rpc: "WatchPipeline",
+    name: "a fromSequence past a stored pipeline's last event + 1",
+    request: { pipelineId: "stored", fromSequence: 1000n },
+    expect: {
+      code: Code.OutOfRange,
+      message: `fromSequence: 1000 is past the end of pipeline "stored", which ended with event 6`,
+    },
+  },
 
   // CancelPipeline
   {

@@ -20,6 +20,7 @@ import {
   validatePipelineRequest,
   validateScaleDown,
   validateScaleUp,
+  validateWatchPipeline,
   validateWorkerFilter,
 } from "./validate.ts";
 
@@ -89,7 +90,8 @@ export function createOttoscalerService(app: ApiDeps): ServiceImpl<typeof Ottosc
     },
 
     async *watchPipeline(req, ctx) {
-      yield* engine.view(validatePipelineRef(req)).progress({ signal: ctx.signal });
+      const { pipelineId, fromSequence } = validateWatchPipeline(req);
+      yield* engine.view(pipelineId).progress({ signal: ctx.signal, fromSequence });
     },
 
     async cancelPipeline(req) {

@@ -558,6 +558,21 @@ export function validatePipelineRef(req: WatchPipelineRequest | CancelPipelineRe
   return req.pipelineId;
 }
 
+/** A watch: the pipeline, and the first event wanted (1 when 0). */
+export function validateWatchPipeline(req: WatchPipelineRequest): {
+  pipelineId: string;
+  fromSequence: number;
+} {
+  const pipelineId = validatePipelineRef(req);
+  // Past any history a pipeline can have; kept exact as a number (a uint64 need not be).
+  const fromSequence = Number(
+    req.fromSequence > BigInt(Number.MAX_SAFE_INTEGER)
+      ? BigInt(Number.MAX_SAFE_INTEGER)
+      : req.fromSequence,
+  );
+  return { pipelineId, fromSequence: Math.max(1, fromSequence) };
+}
+
 export function validateWorkerIdentifier(req: WorkerIdentifier): string {
   const v = new FieldViolations();
   if (req.workerId === "") v.add("workerId", "is required");

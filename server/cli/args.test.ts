@@ -31,7 +31,11 @@ describe("parseCli", () => {
     const a = parseCli(["--protocol", "grpc", "--json", "watch", "p-1"]);
     const b = parseCli(["watch", "p-1", "--protocol=grpc", "--json"]);
     assert.deepEqual(a, b);
-    assert.deepEqual(a.command, { name: "watch", pipelineId: "p-1" });
+    assert.deepEqual(a.command, {
+      name: "watch",
+      pipelineId: "p-1",
+      follow: { reconnectForMs: 300_000 },
+    });
     assert.equal(a.globals.protocol, "grpc");
     assert.equal(a.globals.json, true);
   });
@@ -50,15 +54,31 @@ describe("parseCli", () => {
       name: "run",
       file: "examples/full.yaml",
       params: {},
+      follow: { reconnectForMs: 300_000 },
     });
     assert.deepEqual(
       parseCli(["run", "f.yaml", "-p", "version=1.2", "--param", "empty=", "-p", "version=2"])
         .command,
-      { name: "run", file: "f.yaml", params: { version: "2", empty: "" } },
+      {
+        name: "run",
+        file: "f.yaml",
+        params: { version: "2", empty: "" },
+        follow: { reconnectForMs: 300_000 },
+      },
     );
     assert.throws(
       () => parseCli(["run", "f.yaml", "-p", "version"]),
       usageError(/-p\/--param: "version" is not KEY=VALUE/),
+    );
+    assert.deepEqual(parseCli(["run", "--reconnect-for", "30s", "f.yaml"]).command, {
+      name: "run",
+      file: "f.yaml",
+      params: {},
+      follow: { reconnectForMs: 30_000 },
+    });
+    assert.throws(
+      () => parseCli(["run", "--reconnect-for", "soon", "f.yaml"]),
+      usageError(/--reconnect-for: "soon" is not a duration/),
     );
     assert.throws(() => parseCli(["run"]), usageError(/run needs a pipeline file/));
     assert.throws(

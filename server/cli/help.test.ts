@@ -37,17 +37,22 @@ ${globalOptionsHelp}
 Run \`ottoctl COMMAND --help\` for a command's options.`;
 
 const commandHelp: Record<string, string> = {
-  run: `Usage: ottoctl run FILE [-p K=V]...
+  run: `Usage: ottoctl run FILE [-p K=V]... [--reconnect-for DURATION]
 
 Runs the pipeline in FILE (YAML or JSON, shaped like the PipelineRequest JSON) and follows its
 progress: a live table of stages on a terminal, one line per event otherwise.
 Ctrl-C detaches; the pipeline keeps running (re-attach with \`ottoctl watch ID\`).
+A lost connection (the server restarting, say) is reopened by itself, from the event after
+the last one shown; the pipeline is never started twice.
 Exit code: 0 when the pipeline SUCCEEDED, 1 when it FAILED or was CANCELLED, 2 on errors,
 130 after detaching.
-  -p, --param K=V      a value for one of the pipeline's params (repeatable), over its default`,
-  watch: `Usage: ottoctl watch ID
+  -p, --param K=V      a value for one of the pipeline's params (repeatable), over its default
+  --reconnect-for DURATION  keep reconnecting to a lost server this long (default 5m; 0s: never)`,
+  watch: `Usage: ottoctl watch ID [--reconnect-for DURATION]
 
-Follows a pipeline from its first event to its last, like \`run\`, with the same exit codes.`,
+Follows a pipeline from its first event to its last, like \`run\`, with the same exit codes
+and the same reconnecting.
+  --reconnect-for DURATION  keep reconnecting to a lost server this long (default 5m; 0s: never)`,
   cancel: `Usage: ottoctl cancel ID [--reason TEXT]
 
 Cancels a pipeline: its workers are stopped and its unfinished stages CANCELLED.`,

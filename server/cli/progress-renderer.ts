@@ -18,6 +18,8 @@ export interface ProgressRenderer {
   tick(view: PipelineView): void;
   /** The stream is over: finished, failed or detached. */
   end(view: PipelineView): void;
+  /** One line about the stream itself (it was lost, say), to stderr. */
+  notice(line: string): void;
 }
 
 /** One line per event, nothing redrawn. */
@@ -29,6 +31,7 @@ function lineRenderer(
     event: (event, view) => ctx.stdout.write(`${line(event, view)}\n`),
     tick: () => {},
     end: () => {},
+    notice: (text) => ctx.stderr.write(`${text}\n`),
   };
 }
 
@@ -62,6 +65,11 @@ export function ttyRenderer(ctx: Context): ProgressRenderer {
     end: (view) => {
       draw(view);
       area.done();
+    },
+    // Below the table as it is: the next drawing starts under the line.
+    notice: (text) => {
+      area.done();
+      ctx.stderr.write(`${text}\n`);
     },
   };
 }

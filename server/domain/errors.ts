@@ -11,6 +11,8 @@ export type ErrorKind =
   | "already-exists"
   /** The request is valid but not in the thing's current state (cancel of an ended pipeline). */
   | "precondition"
+  /** A position asked for is past the end of what exists (an event after a finished pipeline's last). */
+  | "out-of-range"
   /** A limit is reached; the same request may work later. */
   | "exhausted"
   /** What the work depends on is away for now; retrying may help. */

@@ -22,7 +22,7 @@ import { type Combination, matrixEnv } from "./matrix.ts";
 import { combinedStatus, isActive, stageInstances } from "./matrix-instances.ts";
 import { mainOutcome, type Outcome, pipelineOutcome } from "./pipeline-outcome.ts";
 import type { PipelineSpec, StageSpec } from "./pipeline-spec.ts";
-import type { PipelineView, ProgressReadOptions } from "./pipeline-view.ts";
+import { checkFromSequence, type PipelineView, type ProgressReadOptions } from "./pipeline-view.ts";
 import { restoreRun } from "./restored-run.ts";
 import { skipReason } from "./skip-reason.ts";
 import { runStageAttempt, workerIdsOf } from "./stage-attempt.ts";
@@ -173,6 +173,7 @@ export class PipelineRun implements PipelineView {
   async *progress({ signal, fromSequence = 1 }: ProgressReadOptions) {
     // Event i of the history has sequence i + 1.
     const from = Math.max(0, fromSequence - 1);
+    if (this.finished) checkFromSequence(this.id, fromSequence, this.events.end);
     for await (const read of this.events.read({ from, follow: true, signal })) {
       if ("item" in read) yield read.item;
     }

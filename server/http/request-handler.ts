@@ -14,6 +14,7 @@ import { createAuditInterceptor } from "../api/audit-interceptor.ts";
 import { createAuthInterceptor } from "../api/auth-interceptor.ts";
 import { createErrorInterceptor } from "../api/error-interceptor.ts";
 import { routes } from "../api/routes.ts";
+import { createShutdownInterceptor } from "../api/shutdown-interceptor.ts";
 import { createStandbyInterceptor } from "../api/standby-interceptor.ts";
 import { type Peer, peerKey } from "../auth/identity.ts";
 import { checkBinaryBodies, rejectMarkedBodies } from "./binary-body-check.ts";
@@ -26,12 +27,14 @@ type Response = http.ServerResponse | http2.Http2ServerResponse;
 /** Serves the API's RPCs on either HTTP version; other paths get `fallback`. */
 export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Response) => void) {
   const router = createConnectRouter({
-    // A standby refuses before anything is recorded; the audit sees the final code; errors leave as ConnectErrors (denials too); callers are
-    // known before bodies are judged.
+    // A standby refuses before anything is recorded; the audit sees the final code; errors
+    // leave as ConnectErrors (denials too); callers are known before bodies are judged.
     interceptors: [
       createStandbyInterceptor(() => app.active),
       createAuditInterceptor(app.audit),
       createErrorInterceptor(app.logger),
+      // Inside the error interceptor, which turns its "unavailable" into the Connect code.
+      createShutdownInterceptor(app.stopping),
       createAuthInterceptor(app.auth, app.logger),
       app.limits.interceptor(),
       rejectMarkedBodies,

@@ -334,6 +334,16 @@ export declare type WatchPipelineRequest = Message<"ottoscaler.v1.WatchPipelineR
    * @generated from field: string pipeline_id = 1;
    */
   pipelineId: string;
+
+  /**
+   * The first event wanted, by its sequence: events with sequence >= from_sequence are sent.
+   * 0 or 1: from the first event. A client that lost its stream asks for the last sequence it
+   * saw + 1. Beyond a finished pipeline's last event + 1: OUT_OF_RANGE; beyond a running
+   * pipeline's end: the stream waits for the events to come.
+   *
+   * @generated from field: uint64 from_sequence = 2;
+   */
+  fromSequence: bigint;
 };
 
 /**

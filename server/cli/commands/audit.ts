@@ -3,16 +3,15 @@ import { ListAuditEventsResponseSchema } from "../../../gen/ottoscaler/v1/audit_
 import { auditTable } from "../audit-table.ts";
 import { defineCommand } from "../command.ts";
 import type { Context } from "../context.ts";
+import { parseDurationMs } from "../duration.ts";
 import { UsageError } from "../errors.ts";
 import { exitCodes } from "../exit-codes.ts";
 import { printJson, printLine, printLines } from "../output.ts";
 
-const units: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
 /** `--since`: an age such as 30m, 2h or 7d, or a date and time such as 2026-01-31T12:00:00Z. */
 function parseSince(text: string, nowMs: number): number {
-  const age = /^(\d+)([smhd])$/.exec(text);
-  if (age) return nowMs - Number(age[1]) * (units[age[2] ?? "s"] ?? 1000);
+  const age = parseDurationMs(text);
+  if (age !== undefined) return nowMs - age;
   const ms = Date.parse(text);
   if (Number.isNaN(ms)) {
     throw new UsageError(`--since: "${text}" is neither an age (30m, 2h, 7d) nor a date and time`);
