@@ -19,6 +19,7 @@ import { type Peer, peerKey } from "../auth/identity.ts";
 import { checkBinaryBodies, rejectMarkedBodies } from "./binary-body-check.ts";
 import { coalescedBody } from "./coalesced-body.ts";
 import { reply } from "./reply.ts";
+import { answerWrongContentType } from "./unknown-method.ts";
 
 type Request = http.IncomingMessage | http2.Http2ServerRequest;
 type Response = http.ServerResponse | http2.Http2ServerResponse;
@@ -48,6 +49,11 @@ export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Res
     const handler = paths.get(req.url?.split("?", 1)[0] ?? "");
     if (handler === undefined) {
       fallback(req, res);
+      return;
+    }
+    const type = req.headers["content-type"] ?? "";
+    if (req.method === "POST" && type !== "" && !handler.supportedContentType(type)) {
+      answerWrongContentType(res, handler.method, type);
       return;
     }
     const contextValues = createContextValues().set(peerKey, peerOf(req, mtls));

@@ -10,6 +10,7 @@ import { auditRefusal } from "./refusal-audit.ts";
 import { reply } from "./reply.ts";
 import { createRpcHandler } from "./request-handler.ts";
 import { TlsCertificate } from "./tls-files.ts";
+import { answerUnknownMethod } from "./unknown-method.ts";
 
 export interface RunningServer {
   /** The port really bound (useful when asked for port 0). */
@@ -40,7 +41,7 @@ export async function startServer(app: ApiDeps): Promise<RunningServer> {
   if (checkExposure(config).exposedWithoutAuth) {
     app.logger.warn("listeningUnauthenticated", { host: config.host });
   }
-  const rpc = createRpcHandler(app, (_req, res) => reply(res, 404, "not found\n"));
+  const rpc = createRpcHandler(app, answerUnknownMethod);
   const handle = (
     req: http.IncomingMessage | http2.Http2ServerRequest,
     res: http.ServerResponse | http2.Http2ServerResponse,
