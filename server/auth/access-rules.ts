@@ -57,6 +57,11 @@ export const accessRules: Readonly<Record<string, AccessRule | "open">> = {
   "grpc.health.v1.Health/Watch": "open",
 };
 
+/** Plain HTTP paths behind the same authentication, by "METHOD /path". */
+export const pathRules = {
+  "GET /metrics": read("get", "metrics"),
+} as const satisfies Record<string, AccessRule>;
+
 /** The rule for a method; a method nobody listed is nobody's to call. */
 export function accessRuleOf(service: string, method: string): AccessRule | "open" | undefined {
   return accessRules[`${service}/${method}`];

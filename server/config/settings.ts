@@ -407,6 +407,12 @@ export const settings = {
     default: "info",
     description: "trace, debug, info, warn, error",
   }),
+  metrics: boolean({
+    env: "OTTOSCALER_METRICS",
+    default: "true",
+    description:
+      "Serve Prometheus metrics at /metrics on the API port (behind the authentication when it is on); false also stops timing RPCs",
+  }),
   logLanguage: oneOf({
     env: "OTTOSCALER_LOG_LANG",
     choices: ["en", "ko"],

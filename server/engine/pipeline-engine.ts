@@ -4,6 +4,7 @@ import type { ResumeState, RunStore, ShutdownOptions } from "../domain/run-recor
 import type { Executor } from "../executor/executor.ts";
 import type { PipelineArchive } from "../logs/pipeline-archive.ts";
 import type { Logger } from "../observability/logger.ts";
+import type { PipelineMetrics } from "../observability/pipeline-metrics.ts";
 import type { WorkerRegistry } from "../workers/worker-registry.ts";
 import type { WorkerRunner } from "../workers/worker-runner.ts";
 import { type PipelineFollowers, type PipelineRecorder, PipelineRun } from "./pipeline-run.ts";
@@ -38,6 +39,7 @@ export interface PipelineEngineDeps {
    * PipelineRuns); without one a run lives only in this process and its journal.
    */
   store?: PipelineRunStore;
+  metrics?: Pick<PipelineMetrics, "observe">;
 }
 
 /** A RunStore that also makes each run's record before the run starts. */
@@ -147,6 +149,7 @@ export class PipelineEngine {
         logger: this.#deps.logger,
         keepWorkspaces: this.#options.keepWorkspaces,
         ...(this.#deps.store !== undefined && { store: this.#deps.store }),
+        ...(this.#deps.metrics !== undefined && { metrics: this.#deps.metrics }),
       },
       resume,
     );

@@ -13,6 +13,7 @@ import type { ApiDeps } from "../api/api-deps.ts";
 import { createAuditInterceptor } from "../api/audit-interceptor.ts";
 import { createAuthInterceptor } from "../api/auth-interceptor.ts";
 import { createErrorInterceptor } from "../api/error-interceptor.ts";
+import { createMetricsInterceptor } from "../api/metrics-interceptor.ts";
 import { routes } from "../api/routes.ts";
 import { createStandbyInterceptor } from "../api/standby-interceptor.ts";
 import { type Peer, peerKey } from "../auth/identity.ts";
@@ -30,6 +31,7 @@ export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Res
     // A standby refuses before anything is recorded; the audit sees the final code; errors leave as ConnectErrors (denials too); callers are
     // known before bodies are judged.
     interceptors: [
+      ...(app.metrics.enabled ? [createMetricsInterceptor(app.metrics)] : []),
       createStandbyInterceptor(() => app.active),
       createAuditInterceptor(app.audit),
       createErrorInterceptor(app.logger),
@@ -77,7 +79,7 @@ export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Res
 }
 
 /** The connection as the authentication interceptor needs it. */
-function peerOf(req: Request, withCertificate: boolean): Peer {
+export function peerOf(req: Request, withCertificate: boolean): Peer {
   // On HTTP/2 this is a proxy of the connection's socket: read its properties, not its class.
   const socket = req.socket as typeof req.socket & Partial<TLSSocket>;
   const peer: Peer = {

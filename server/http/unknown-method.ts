@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { DescMethod } from "@bufbuild/protobuf";
+import { protocolOf } from "../api/metrics-interceptor.ts";
+import type { Metrics } from "../observability/metrics.ts";
 import { reply } from "./reply.ts";
 
 type Request = IncomingMessage | Http2ServerRequest;
@@ -25,10 +27,15 @@ export function encodeGrpcMessage(message: string): string {
  * send: HTTP 200, trailers-only, `grpc-status: 12`; a Connect client a 404 with
  * a Connect error body; anything else a plain 404.
  */
-export function answerUnknownMethod(req: Request, res: Response): void {
+export function answerUnknownMethod(req: Request, res: Response, metrics?: Metrics): void {
   const path = req.url?.split("?", 1)[0] ?? "";
   const message = `unknown method ${path}: not served here`;
   const type = String(req.headers["content-type"] ?? "");
+  // Never the path itself: anyone could make the label set grow without bound.
+  if (metrics?.enabled && req.method === "POST") {
+    const unknown = { service: "unknown", method: "unknown", protocol: protocolOf(type) };
+    metrics.rpcs.inc({ ...unknown, code: "unimplemented" });
+  }
   if (req.method === "POST" && grpcType.test(type)) {
     const headers = {
       "content-type": type.split(";", 1)[0] ?? type,
