@@ -50,13 +50,14 @@ export function createAuditInterceptor(audit: AuditTrail): Interceptor {
         auth: identity?.via ?? "",
       });
     };
-    if (req.stream) {
+    // A bidi stream (reflection) is left alone: its requests come while it answers, naming no ids.
+    if (req.stream && req.method.methodKind === "server_streaming") {
       // A server stream's request is one message: read it for its ids, then hand it on.
       const messages: unknown[] = [];
       for await (const message of req.message) messages.push(message);
       ids = idsOf(messages[0]);
       req = { ...req, message: replay(messages) as typeof req.message };
-    } else {
+    } else if (!req.stream) {
       ids = idsOf(req.message);
     }
     let res: Awaited<ReturnType<typeof next>>;

@@ -44,7 +44,13 @@ export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Res
   });
   routes(app)(router);
   const paths = new Map<string, UniversalHandler>(
-    router.handlers.map((h) => [h.requestPath, checkBinaryBodies(h, app.config.maxRequestBytes)]),
+    router.handlers.map((h) => [
+      h.requestPath,
+      // A client stream (reflection's) has no one body to check before it is answered.
+      h.method.methodKind === "bidi_streaming"
+        ? h
+        : checkBinaryBodies(h, app.config.maxRequestBytes),
+    ]),
   );
   const mtls = app.config.auth === "mtls";
   return (req: Request, res: Response): void => {
