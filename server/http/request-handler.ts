@@ -19,6 +19,7 @@ import { createStandbyInterceptor } from "../api/standby-interceptor.ts";
 import { type Peer, peerKey } from "../auth/identity.ts";
 import { checkBinaryBodies, rejectMarkedBodies } from "./binary-body-check.ts";
 import { coalescedBody } from "./coalesced-body.ts";
+import { serveNdjson, wantsNdjson } from "./ndjson-stream.ts";
 import { reply } from "./reply.ts";
 import { answerWrongContentType } from "./unknown-method.ts";
 
@@ -59,12 +60,27 @@ export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Res
       fallback(req, res);
       return;
     }
+    const failed = (error: unknown) => {
+      // A client that went away mid-response is not an error of ours.
+      if (ConnectError.from(error).code === Code.Aborted) return;
+      app.logger.error("internalError", { procedure: handler.method.name, error: String(error) });
+      if (!res.headersSent) reply(res, 500, "internal error\n");
+      else res.end();
+    };
+    const contextValues = createContextValues().set(peerKey, peerOf(req, mtls));
+    if (wantsNdjson(req, handler)) {
+      const uReq = universalRequestFromNodeRequest(req, res, undefined, contextValues);
+      serveNdjson(handler, uReq, req, res, {
+        maxRequestBytes: app.config.maxRequestBytes,
+        heartbeatMs: app.config.ndjsonHeartbeatMs,
+      }).catch((error: unknown) => failed(error));
+      return;
+    }
     const type = req.headers["content-type"] ?? "";
     if (req.method === "POST" && type !== "" && !handler.supportedContentType(type)) {
       answerWrongContentType(res, handler.method, type);
       return;
     }
-    const contextValues = createContextValues().set(peerKey, peerOf(req, mtls));
     handler(universalRequestFromNodeRequest(req, res, undefined, contextValues))
       .then((uRes) =>
         universalResponseToNodeResponse(
@@ -75,12 +91,7 @@ export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Res
           res,
         ),
       )
-      .catch((error: unknown) => {
-        // A client that went away mid-response is not an error of ours.
-        if (ConnectError.from(error).code === Code.Aborted) return;
-        app.logger.error("internalError", { procedure: handler.method.name, error: String(error) });
-        if (!res.headersSent) reply(res, 500, "internal error\n");
-      });
+      .catch(failed);
   };
 }
 

@@ -1,12 +1,7 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { protocolOf } from "../api/metrics-interceptor.ts";
 import type { Metrics } from "../observability/metrics.ts";
-import { reply } from "./reply.ts";
-
-type Request = IncomingMessage | Http2ServerRequest;
-type Response = ServerResponse | Http2ServerResponse;
+import { type AnyRequest as Request, type AnyResponse as Response, reply } from "./reply.ts";
 
 const grpcType = /^application\/grpc(-web(-text)?)?([+;]|$)/i;
 const connectType = /^application\/(json|proto|connect\+(json|proto))([+;]|$)/i;
@@ -74,7 +69,8 @@ export function contentTypesOf(method: DescMethod): string[] {
   const connect =
     method.methodKind === "unary"
       ? ["application/json", "application/proto"]
-      : ["application/connect+json", "application/connect+proto"];
+      : // Plain JSON answers a stream as newline-delimited JSON (curl).
+        ["application/connect+json", "application/connect+proto", "application/json"];
   return [...grpcTypes, ...connect];
 }
 
