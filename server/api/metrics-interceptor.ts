@@ -1,13 +1,6 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { protocolOf } from "../audit/audit-record.ts";
 import type { Metrics } from "../observability/metrics.ts";
-
-/** The protocol a request came in with, from its content type. */
-export function protocolOf(contentType: string | null): "grpc" | "grpc-web" | "connect" {
-  const type = (contentType ?? "").toLowerCase();
-  if (type.startsWith("application/grpc-web")) return "grpc-web";
-  if (type.startsWith("application/grpc")) return "grpc";
-  return "connect";
-}
 
 /** A code as Prometheus labels read best: "ok", "invalid_argument", … */
 export function codeLabel(code: Code | undefined): string {

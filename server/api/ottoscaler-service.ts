@@ -12,6 +12,7 @@ import {
   WorkerEventType,
   WorkerStatusResponseSchema,
 } from "../../gen/ottoscaler/v1/worker_pb.js";
+import { validTraceparent } from "../observability/trace-context.ts";
 import { matches } from "../workers/worker-registry.ts";
 import type { ApiDeps } from "./api-deps.ts";
 import { checkSecretAccess } from "./secret-access.ts";
@@ -75,7 +76,11 @@ export function createOttoscalerService(app: ApiDeps): ServiceImpl<typeof Ottosc
     },
 
     async *executePipeline(req, ctx) {
-      const spec = validatePipelineRequest(req, config);
+      const traceparent = validTraceparent(ctx.requestHeader.get("traceparent"));
+      const spec = {
+        ...validatePipelineRequest(req, config),
+        ...(traceparent !== undefined && { traceparent }),
+      };
       await checkSecretAccess(
         app.auth,
         ctx,

@@ -338,6 +338,7 @@ export class PipelineRun implements PipelineView {
         stage: spec,
         attempt,
         workspace: this.#workspace,
+        ...(this.spec.traceparent !== undefined && { traceparent: this.spec.traceparent }),
         runner: this.#deps.runner,
         signal,
         ...(continued && {

@@ -27,4 +27,6 @@ export interface PipelineSpec {
   pipelineId: string;
   name: string;
   stages: StageSpec[];
+  /** The W3C traceparent of the request that started it: its workers see it as TRACEPARENT. */
+  traceparent?: string;
 }

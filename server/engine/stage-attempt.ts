@@ -9,6 +9,8 @@ export interface AttemptContext {
   stage: StageSpec;
   attempt: number;
   workspace: string | undefined;
+  /** Passed to every worker as TRACEPARENT. */
+  traceparent?: string;
   runner: WorkerRunner;
   /** Aborts when the pipeline is cancelled. */
   signal: AbortSignal;
@@ -71,7 +73,10 @@ export async function runStageAttempt(ctx: AttemptContext): Promise<AttemptResul
           count: stage.workers,
           image: stage.image,
           command: stage.command,
-          env: stage.env,
+          env:
+            ctx.traceparent === undefined
+              ? stage.env
+              : { ...stage.env, TRACEPARENT: ctx.traceparent },
           ...(stage.secretEnv !== undefined && { secretEnv: stage.secretEnv }),
           resources: stage.resources,
           timeoutMs: stage.timeoutMs,

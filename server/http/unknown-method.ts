@@ -1,5 +1,5 @@
 import type { DescMethod } from "@bufbuild/protobuf";
-import { protocolOf } from "../api/metrics-interceptor.ts";
+import { protocolOf } from "../audit/audit-record.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { type AnyRequest as Request, type AnyResponse as Response, reply } from "./reply.ts";
 
