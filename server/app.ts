@@ -40,6 +40,9 @@ import { applyRetention, type RetentionPolicy } from "./logs/store/retention.ts"
 import { finishInterruptedPipelines } from "./logs/store/stored-pipelines.ts";
 import { TaskHistory } from "./logs/task-history.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
+import { Metrics } from "./observability/metrics.ts";
+import { PipelineMetrics } from "./observability/pipeline-metrics.ts";
+import { observeWorkersAndForwarding } from "./observability/scraped-gauges.ts";
 import { continueGroups, taskGroupStore } from "./resources/group-continuation.ts";
 import { PipelineRunController } from "./resources/pipeline-run-controller.ts";
 import { pipelineIdOf } from "./resources/pipeline-run-spec.ts";
@@ -122,7 +125,9 @@ function executorKind(config: Config): "local" | "kubernetes" {
 export function createExecutor(
   config: Config,
   logger: Logger,
-  kubernetes: Pick<KubernetesExecutorOptions, "ownerOf"> & { clients?: KubernetesClients } = {},
+  kubernetes: Pick<KubernetesExecutorOptions, "ownerOf" | "metrics"> & {
+    clients?: KubernetesClients;
+  } = {},
 ): Executor {
   if (executorKind(config) === "local") {
     return new LocalExecutor({
@@ -132,10 +137,14 @@ export function createExecutor(
       secretsDir: config.localSecretsDir,
     });
   }
-  const { clients, ownerOf } = kubernetes;
+  const { clients, ownerOf, metrics } = kubernetes;
   return new KubernetesExecutor(
     clients ?? createClients(loadKubeConfig()),
-    { ...kubernetesExecutorOptions(config), ...(ownerOf !== undefined && { ownerOf }) },
+    {
+      ...kubernetesExecutorOptions(config),
+      ...(ownerOf !== undefined && { ownerOf }),
+      ...(metrics !== undefined && { metrics }),
+    },
     logger,
   );
 }
@@ -195,6 +204,7 @@ export function createApp(
       }),
     );
   const limits = new CallerLimits(config);
+  const metrics = new Metrics({ enabled: config.metrics });
   const audit = new AuditLog(path.join(config.dataDir, "audit"), {
     retentionDays: config.auditRetentionDays,
     logger,
@@ -229,12 +239,13 @@ export function createApp(
   const executor =
     parts.executor ??
     createExecutor(config, logger, {
+      metrics,
       ...(clients !== undefined && { clients }),
       ...(runs !== undefined && groups !== undefined && { ownerOf: ownerOfWorker(runs, groups) }),
     });
   const slots = new WorkerSlots(config.maxWorkers);
   const registry = new WorkerRegistry();
-  const store = new BuildStore(config.dataDir, logger);
+  const store = new BuildStore(config.dataDir, logger, metrics);
   const followers = new FollowerCache({
     maxLinesPerWorker: config.logMaxLinesPerWorker,
     maxLinesPerBuild: config.logMaxLinesPerBuild,
@@ -253,7 +264,22 @@ export function createApp(
   };
   let retentionTimer: NodeJS.Timeout | undefined;
   const delivered = (journal: BuildJournal) => forwarding.delivered(journal);
-  const runner = new WorkerRunner({ executor, slots, registry, recorder, followers, logger });
+  const runner = new WorkerRunner({
+    executor,
+    slots,
+    registry,
+    recorder,
+    followers,
+    logger,
+    metrics,
+  });
+  observeWorkersAndForwarding(metrics, {
+    executor: parts.executor === undefined ? executorKind(config) : "custom",
+    workers: () => registry.list(),
+    slots,
+    forwarding: () => forwarding.status(),
+    journalBytes: () => store.list().reduce((sum, journal) => sum + journal.readableBytes, 0),
+  });
   const archive = new PipelineArchive(store);
   const engine = new PipelineEngine(
     {
@@ -269,6 +295,7 @@ export function createApp(
       followers,
       history: archive,
       logger,
+      metrics: new PipelineMetrics(metrics),
       ...(runs !== undefined && { store: engineRunStore(runs) }),
     },
   );
@@ -302,6 +329,7 @@ export function createApp(
     auth,
     audit,
     limits,
+    metrics,
     executor,
     slots,
     registry,

@@ -54,6 +54,12 @@ describe("tokens mode over TLS: every RPC for no credentials, a viewer, an opera
       request: (c) => ({ taskId: `down-${c}`, workerCount: 1 }),
     },
     "ottoscaler.v1.OttoscalerService/GetWorkerStatus": { request: () => ({}) },
+    "grpc.reflection.v1.ServerReflection/ServerReflectionInfo": {
+      request: () => ({ listServices: "" }),
+    },
+    "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": {
+      request: () => ({ listServices: "" }),
+    },
     "ottoscaler.v1.OttoscalerService/WatchWorkers": { request: () => ({}), take: 1 },
     "ottoscaler.v1.OttoscalerService/ExecutePipeline": {
       request: (c) => ({ pipelineId: `run-${c}`, stages: [{ id: "hi", command: ["echo hi"] }] }),

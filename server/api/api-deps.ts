@@ -5,6 +5,7 @@ import type { Config } from "../config/config.ts";
 import type { PipelineEngine } from "../engine/pipeline-engine.ts";
 import type { LogReader } from "../logs/log-reads.ts";
 import type { Logger } from "../observability/logger.ts";
+import type { Metrics } from "../observability/metrics.ts";
 import type { TaskManager } from "../workers/task-manager.ts";
 import type { WorkerRegistry } from "../workers/worker-registry.ts";
 import type { CallerLimits } from "./caller-limits.ts";
@@ -19,6 +20,8 @@ export interface ApiDeps {
   audit: AuditTrail;
   /** Rate limits and stream caps per caller. */
   limits: CallerLimits;
+  /** Served at /metrics unless turned off (OTTOSCALER_METRICS). */
+  metrics: Metrics;
   engine: Pick<PipelineEngine, "start" | "view" | "cancel" | "list">;
   tasks: Pick<TaskManager, "scaleUp" | "scaleDown">;
   registry: Pick<WorkerRegistry, "list" | "changes">;

@@ -2,6 +2,7 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { type AuditRecord, type AuditTrail, protocolOf } from "../audit/audit-record.ts";
 import { accessRuleOf } from "../auth/access-rules.ts";
 import { identityKey, peerKey } from "../auth/identity.ts";
+import { traceIdOf, validTraceparent } from "../observability/trace-context.ts";
 
 type Ids = Pick<AuditRecord, "pipelineId" | "taskId" | "workerId">;
 
@@ -35,6 +36,7 @@ export function createAuditInterceptor(audit: AuditTrail): Interceptor {
       const connectError = error === undefined ? undefined : ConnectError.from(error);
       if (!mutating && (connectError === undefined || !refusals.has(connectError.code))) return;
       const identity = req.contextValues.get(identityKey);
+      const traceparent = validTraceparent(req.header.get("traceparent"));
       audit.record({
         time: new Date().toISOString(),
         user: identity?.user ?? "",
@@ -48,15 +50,17 @@ export function createAuditInterceptor(audit: AuditTrail): Interceptor {
         ...(connectError !== undefined && { message: connectError.rawMessage }),
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
         auth: identity?.via ?? "",
+        ...(traceparent !== undefined && { traceId: traceIdOf(traceparent) }),
       });
     };
-    if (req.stream) {
+    // A bidi stream (reflection) is left alone: its requests come while it answers, naming no ids.
+    if (req.stream && req.method.methodKind === "server_streaming") {
       // A server stream's request is one message: read it for its ids, then hand it on.
       const messages: unknown[] = [];
       for await (const message of req.message) messages.push(message);
       ids = idsOf(messages[0]);
       req = { ...req, message: replay(messages) as typeof req.message };
-    } else {
+    } else if (!req.stream) {
       ids = idsOf(req.message);
     }
     let res: Awaited<ReturnType<typeof next>>;

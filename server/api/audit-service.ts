@@ -25,7 +25,7 @@ export function createAuditService(app: ApiDeps): ServiceImpl<typeof AuditServic
         limit: req.limit === 0 ? defaultLimit : req.limit,
       });
       return create(ListAuditEventsResponseSchema, {
-        events: records.map(({ time, groups, ...rest }) =>
+        events: records.map(({ time, groups, traceId: _traceId, ...rest }) =>
           create(AuditEventSchema, {
             ...rest,
             groups: [...groups],

@@ -12,6 +12,7 @@ import {
   WorkerEventType,
   WorkerStatusResponseSchema,
 } from "../../gen/ottoscaler/v1/worker_pb.js";
+import { validTraceparent } from "../observability/trace-context.ts";
 import { matches } from "../workers/worker-registry.ts";
 import type { ApiDeps } from "./api-deps.ts";
 import { checkSecretAccess } from "./secret-access.ts";
@@ -76,7 +77,11 @@ export function createOttoscalerService(app: ApiDeps): ServiceImpl<typeof Ottosc
     },
 
     async *executePipeline(req, ctx) {
-      const spec = validatePipelineRequest(req, config);
+      const traceparent = validTraceparent(ctx.requestHeader.get("traceparent"));
+      const spec = {
+        ...validatePipelineRequest(req, config),
+        ...(traceparent !== undefined && { traceparent }),
+      };
       await checkSecretAccess(app.auth, ctx, [
         ...spec.stages.map((s, i) => ({ field: `stages[${i}].secretEnv`, secretEnv: s.secretEnv })),
         ...(spec.finally ?? []).map((s, i) => ({

@@ -21,6 +21,8 @@ export interface AuditRecord {
   durationMs: number;
   /** How the caller was authenticated: none, tokens, mtls, kubernetes. */
   auth: string;
+  /** The trace id of the call's W3C traceparent, when it had one. */
+  traceId?: string;
   /** Refused by the HTTP layer before any RPC ran, and why. */
   refusedBy?: "origin" | "host" | "cleartext";
 }

@@ -52,10 +52,18 @@ export const accessRules: Readonly<Record<string, AccessRule | "open">> = {
     resource: "auditevents",
     mutating: false,
   },
+  // What the server serves is no secret among its callers, but strangers are told nothing.
+  "grpc.reflection.v1.ServerReflection/ServerReflectionInfo": read("get", "reflection"),
+  "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": read("get", "reflection"),
   // Probes and load balancers ask without credentials, like /healthz.
   "grpc.health.v1.Health/Check": "open",
   "grpc.health.v1.Health/Watch": "open",
 };
+
+/** Plain HTTP paths behind the same authentication, by "METHOD /path". */
+export const pathRules = {
+  "GET /metrics": read("get", "metrics"),
+} as const satisfies Record<string, AccessRule>;
 
 /** The rule for a method; a method nobody listed is nobody's to call. */
 export function accessRuleOf(service: string, method: string): AccessRule | "open" | undefined {

@@ -407,6 +407,19 @@ export const settings = {
     default: "info",
     description: "trace, debug, info, warn, error",
   }),
+  ndjsonHeartbeatMs: integer({
+    env: "OTTOSCALER_NDJSON_HEARTBEAT_MS",
+    default: "15000",
+    min: 1,
+    description:
+      "A server stream read as newline-delimited JSON (curl) gets an empty line after this much silence, so proxies keep it open",
+  }),
+  metrics: boolean({
+    env: "OTTOSCALER_METRICS",
+    default: "true",
+    description:
+      "Serve Prometheus metrics at /metrics on the API port (behind the authentication when it is on); false also stops timing RPCs",
+  }),
   logLanguage: oneOf({
     env: "OTTOSCALER_LOG_LANG",
     choices: ["en", "ko"],

@@ -3,7 +3,9 @@ import { OttoscalerError } from "../domain/errors.ts";
 import type { ResumeState, RunStore, ShutdownOptions } from "../domain/run-record.ts";
 import type { Executor } from "../executor/executor.ts";
 import type { PipelineArchive } from "../logs/pipeline-archive.ts";
-import type { Logger } from "../observability/logger.ts";
+import { type Logger, withFields } from "../observability/logger.ts";
+import type { PipelineMetrics } from "../observability/pipeline-metrics.ts";
+import { traceIdOf } from "../observability/trace-context.ts";
 import type { WorkerRegistry } from "../workers/worker-registry.ts";
 import type { WorkerRunner } from "../workers/worker-runner.ts";
 import { type PipelineFollowers, type PipelineRecorder, PipelineRun } from "./pipeline-run.ts";
@@ -38,6 +40,7 @@ export interface PipelineEngineDeps {
    * PipelineRuns); without one a run lives only in this process and its journal.
    */
   store?: PipelineRunStore;
+  metrics?: Pick<PipelineMetrics, "observe">;
 }
 
 /** A RunStore that also makes each run's record before the run starts. */
@@ -144,9 +147,14 @@ export class PipelineEngine {
         executor: this.#deps.executor,
         recorder: this.#deps.recorder,
         followers: this.#deps.followers,
-        logger: this.#deps.logger,
+        // Its log lines carry the trace id of the request that started it.
+        logger:
+          spec.traceparent === undefined
+            ? this.#deps.logger
+            : withFields(this.#deps.logger, { traceId: traceIdOf(spec.traceparent) }),
         keepWorkspaces: this.#options.keepWorkspaces,
         ...(this.#deps.store !== undefined && { store: this.#deps.store }),
+        ...(this.#deps.metrics !== undefined && { metrics: this.#deps.metrics }),
       },
       resume,
     );

@@ -13,6 +13,7 @@ import type { Executor } from "../executor/executor.ts";
 import type { BuildRecorder } from "../logs/build-recorder.ts";
 import type { FollowerCache } from "../logs/follower-cache.ts";
 import type { Logger } from "../observability/logger.ts";
+import type { PipelineMetrics } from "../observability/pipeline-metrics.ts";
 import { abortReason } from "../util/abort-reason.ts";
 import { ReplayBuffer } from "../util/replay-buffer.ts";
 import { sleep } from "../util/sleep.ts";
@@ -49,6 +50,7 @@ export interface PipelineRunDeps {
   keepWorkspaces: boolean;
   /** Keeps the run's record where another controller can continue it from. */
   store?: RunStore;
+  metrics?: Pick<PipelineMetrics, "observe">;
 }
 
 interface StageState {
@@ -483,6 +485,7 @@ export class PipelineRun implements PipelineView {
             this.#main !== undefined && {
               OTTOSCALER_PIPELINE_STATUS: PipelineStatus[this.#main.status] ?? "",
             }),
+          ...(this.spec.traceparent !== undefined && { TRACEPARENT: this.spec.traceparent }),
         },
         runner: this.#deps.runner,
         signal,
@@ -709,6 +712,7 @@ export class PipelineRun implements PipelineView {
     this.events.append(event);
     this.#deps.recorder.recordProgress(event);
     this.#deps.store?.observe?.(event);
+    this.#deps.metrics?.observe(event);
     this.#save();
   }
 }

@@ -47,4 +47,6 @@ export interface PipelineSpec {
   paramValues?: Record<string, string>;
   /** From when it starts running: then its stages are stopped and it ends FAILED. */
   timeoutMs?: number;
+  /** The W3C traceparent of the request that started it: its workers see it as TRACEPARENT. */
+  traceparent?: string;
 }

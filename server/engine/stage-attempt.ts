@@ -9,7 +9,7 @@ export interface AttemptContext {
   stage: StageSpec;
   attempt: number;
   workspace: string | undefined;
-  /** Variables the engine sets for this attempt, over the stage's own. */
+  /** Variables the engine sets for this attempt (matrix values, pipeline status, TRACEPARENT), over the stage's own. */
   env?: Record<string, string>;
   runner: WorkerRunner;
   /** Aborts when the pipeline is cancelled. */

@@ -13,13 +13,16 @@ import type { ApiDeps } from "../api/api-deps.ts";
 import { createAuditInterceptor } from "../api/audit-interceptor.ts";
 import { createAuthInterceptor } from "../api/auth-interceptor.ts";
 import { createErrorInterceptor } from "../api/error-interceptor.ts";
+import { createMetricsInterceptor } from "../api/metrics-interceptor.ts";
 import { routes } from "../api/routes.ts";
 import { createShutdownInterceptor } from "../api/shutdown-interceptor.ts";
 import { createStandbyInterceptor } from "../api/standby-interceptor.ts";
 import { type Peer, peerKey } from "../auth/identity.ts";
 import { checkBinaryBodies, rejectMarkedBodies } from "./binary-body-check.ts";
 import { coalescedBody } from "./coalesced-body.ts";
+import { serveNdjson, wantsNdjson } from "./ndjson-stream.ts";
 import { reply } from "./reply.ts";
+import { answerWrongContentType } from "./unknown-method.ts";
 
 type Request = http.IncomingMessage | http2.Http2ServerRequest;
 type Response = http.ServerResponse | http2.Http2ServerResponse;
@@ -30,6 +33,7 @@ export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Res
     // A standby refuses before anything is recorded; the audit sees the final code; errors
     // leave as ConnectErrors (denials too); callers are known before bodies are judged.
     interceptors: [
+      ...(app.metrics.enabled ? [createMetricsInterceptor(app.metrics)] : []),
       createStandbyInterceptor(() => app.active),
       createAuditInterceptor(app.audit),
       createErrorInterceptor(app.logger),
@@ -44,7 +48,13 @@ export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Res
   });
   routes(app)(router);
   const paths = new Map<string, UniversalHandler>(
-    router.handlers.map((h) => [h.requestPath, checkBinaryBodies(h, app.config.maxRequestBytes)]),
+    router.handlers.map((h) => [
+      h.requestPath,
+      // A client stream (reflection's) has no one body to check before it is answered.
+      h.method.methodKind === "bidi_streaming"
+        ? h
+        : checkBinaryBodies(h, app.config.maxRequestBytes),
+    ]),
   );
   const mtls = app.config.auth === "mtls";
   return (req: Request, res: Response): void => {
@@ -53,7 +63,27 @@ export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Res
       fallback(req, res);
       return;
     }
+    const failed = (error: unknown) => {
+      // A client that went away mid-response is not an error of ours.
+      if (ConnectError.from(error).code === Code.Aborted) return;
+      app.logger.error("internalError", { procedure: handler.method.name, error: String(error) });
+      if (!res.headersSent) reply(res, 500, "internal error\n");
+      else res.end();
+    };
     const contextValues = createContextValues().set(peerKey, peerOf(req, mtls));
+    if (wantsNdjson(req, handler)) {
+      const uReq = universalRequestFromNodeRequest(req, res, undefined, contextValues);
+      serveNdjson(handler, uReq, req, res, {
+        maxRequestBytes: app.config.maxRequestBytes,
+        heartbeatMs: app.config.ndjsonHeartbeatMs,
+      }).catch((error: unknown) => failed(error));
+      return;
+    }
+    const type = req.headers["content-type"] ?? "";
+    if (req.method === "POST" && type !== "" && !handler.supportedContentType(type)) {
+      answerWrongContentType(res, handler.method, type);
+      return;
+    }
     handler(universalRequestFromNodeRequest(req, res, undefined, contextValues))
       .then((uRes) =>
         universalResponseToNodeResponse(
@@ -64,17 +94,12 @@ export function createRpcHandler(app: ApiDeps, fallback: (req: Request, res: Res
           res,
         ),
       )
-      .catch((error: unknown) => {
-        // A client that went away mid-response is not an error of ours.
-        if (ConnectError.from(error).code === Code.Aborted) return;
-        app.logger.error("internalError", { procedure: handler.method.name, error: String(error) });
-        if (!res.headersSent) reply(res, 500, "internal error\n");
-      });
+      .catch(failed);
   };
 }
 
 /** The connection as the authentication interceptor needs it. */
-function peerOf(req: Request, withCertificate: boolean): Peer {
+export function peerOf(req: Request, withCertificate: boolean): Peer {
   // On HTTP/2 this is a proxy of the connection's socket: read its properties, not its class.
   const socket = req.socket as typeof req.socket & Partial<TLSSocket>;
   const peer: Peer = {

@@ -6,10 +6,12 @@ import type { ApiDeps } from "../api/api-deps.ts";
 import { handleCors } from "./cors.ts";
 import { checkExposure, isLoopback } from "./exposure.ts";
 import { hostAllowed, requestHost } from "./host-check.ts";
+import { metricsPath, serveMetrics } from "./metrics-endpoint.ts";
 import { auditRefusal } from "./refusal-audit.ts";
 import { reply } from "./reply.ts";
 import { createRpcHandler } from "./request-handler.ts";
 import { TlsCertificate } from "./tls-files.ts";
+import { answerUnknownMethod } from "./unknown-method.ts";
 
 export interface RunningServer {
   /** The port really bound (useful when asked for port 0). */
@@ -40,7 +42,7 @@ export async function startServer(app: ApiDeps): Promise<RunningServer> {
   if (checkExposure(config).exposedWithoutAuth) {
     app.logger.warn("listeningUnauthenticated", { host: config.host });
   }
-  const rpc = createRpcHandler(app, (_req, res) => reply(res, 404, "not found\n"));
+  const rpc = createRpcHandler(app, (req, res) => answerUnknownMethod(req, res, app.metrics));
   const handle = (
     req: http.IncomingMessage | http2.Http2ServerRequest,
     res: http.ServerResponse | http2.Http2ServerResponse,
@@ -49,6 +51,11 @@ export async function startServer(app: ApiDeps): Promise<RunningServer> {
     if (req.method === "GET" && (req.url === "/healthz" || req.url === "/readyz")) {
       const ok = req.url === "/healthz" || app.ready;
       reply(res, ok ? 200 : 503, ok ? "ok\n" : "not ready\n");
+      return;
+    }
+    // Prometheus scrapes by the pod's address too; the access rule guards it instead.
+    if (req.method === "GET" && req.url === metricsPath) {
+      void serveMetrics(app, req, res);
       return;
     }
     const refused = (by: "origin" | "host", message: string) =>

@@ -66,7 +66,7 @@ export interface PipelineRunObject {
   kind: string;
   /** Custom objects come as plain JSON: its timestamps are strings, whatever the type says. */
   metadata: V1ObjectMeta & { name: string };
-  spec: { pipeline: unknown; cancel?: { reason?: string } };
+  spec: { pipeline: unknown; traceparent?: string; cancel?: { reason?: string } };
   status?: PipelineRunStatus;
 }
 

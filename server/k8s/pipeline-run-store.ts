@@ -65,7 +65,12 @@ export class KubernetesRunStore implements RunStore {
   }
 
   /** Makes the PipelineRun of a new run, named after its pipeline id. */
-  async create(pipelineId: string, pipeline: unknown): Promise<PipelineRunObject> {
+  /** @param traceparent kept in the spec, so that a controller continuing the run passes it on. */
+  async create(
+    pipelineId: string,
+    pipeline: unknown,
+    traceparent?: string,
+  ): Promise<PipelineRunObject> {
     let created: PipelineRunObject;
     try {
       created = await this.#objects.create({
@@ -77,7 +82,7 @@ export class KubernetesRunStore implements RunStore {
           finalizers: [pipelineRunFinalizer],
           labels: { [labels.pipeline]: pipelineId },
         },
-        spec: { pipeline },
+        spec: { pipeline, ...(traceparent !== undefined && { traceparent }) },
       });
     } catch (error) {
       if (errorClassOf(error) !== "conflict") throw error;

@@ -31,6 +31,15 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };
 }
 
+/** A logger that adds `extra` to every line's fields. */
+export function withFields(logger: Logger, extra: Fields): Logger {
+  const write =
+    (level: keyof Logger) =>
+    (id: MessageId, fields: Fields = {}) =>
+      logger[level](id, { ...extra, ...fields });
+  return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };
+}
+
 /** For tests and tools that want no output. */
 export const silentLogger: Logger = {
   debug() {},

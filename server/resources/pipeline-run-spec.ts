@@ -10,6 +10,7 @@ import { type Limits, validatePipelineRequest } from "../api/validate.ts";
 import { OttoscalerError } from "../domain/errors.ts";
 import type { PipelineSpec, StageSpec } from "../engine/pipeline-spec.ts";
 import type { PipelineRunObject } from "../k8s/pipeline-run-resource.ts";
+import { validTraceparent } from "../observability/trace-context.ts";
 
 /** A validated stage as a PipelineRequest's Stage. */
 function stageJson(stage: StageSpec): MessageInitShape<typeof StageSchema> {
@@ -78,5 +79,9 @@ export function pipelineSpecOf(object: PipelineRunObject, limits: Limits): Pipel
     throw new OttoscalerError("invalid", `spec.pipeline: ${(cause as Error).message}`, { cause });
   }
   request.pipelineId = pipelineIdOf(object);
-  return validatePipelineRequest(request, limits);
+  const traceparent = validTraceparent(object.spec?.traceparent);
+  return {
+    ...validatePipelineRequest(request, limits),
+    ...(traceparent !== undefined && { traceparent }),
+  };
 }

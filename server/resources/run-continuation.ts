@@ -14,7 +14,7 @@ import { pipelineIdOf, pipelineRequestJson, pipelineSpecOf } from "./pipeline-ru
 export function engineRunStore(runs: KubernetesRunStore): PipelineRunStore {
   return {
     async create(spec) {
-      await runs.create(spec.pipelineId, pipelineRequestJson(spec));
+      await runs.create(spec.pipelineId, pipelineRequestJson(spec), spec.traceparent);
     },
     requestCancel: (pipelineId, reason) => runs.requestCancel(pipelineId, reason),
     save: (pipelineId, snapshot) => runs.save(pipelineId, snapshot),

@@ -11,6 +11,8 @@ const definitions = protoLoader.loadSync(
     "ottoscaler/v1/log_streaming.proto",
     "grpc/health/v1/health.proto",
     "ottoscaler/v1/audit.proto",
+    "grpc/reflection/v1/reflection.proto",
+    "grpc/reflection/v1alpha/reflection.proto",
   ],
   { includeDirs: [protoRoot], enums: String, defaults: true, longs: String },
 );
@@ -79,13 +81,25 @@ export class GrpcJsPeer {
       });
     }
     return new Promise((resolve) => {
-      const stream = this.client.makeServerStreamRequest(
-        def.path,
-        def.requestSerialize,
-        def.responseDeserialize,
-        request,
-        metadata,
-      );
+      // A bidi stream (reflection's) gets the one request, then the end of the client's side.
+      const stream = def.requestStream
+        ? this.client.makeBidiStreamRequest(
+            def.path,
+            def.requestSerialize,
+            def.responseDeserialize,
+            metadata,
+          )
+        : this.client.makeServerStreamRequest(
+            def.path,
+            def.requestSerialize,
+            def.responseDeserialize,
+            request,
+            metadata,
+          );
+      if (def.requestStream) {
+        (stream as grpc.ClientDuplexStream<object, object>).write(request);
+        (stream as grpc.ClientDuplexStream<object, object>).end();
+      }
       let cancelled = false;
       stream.on("data", (message: object) => {
         messages.push(message);

@@ -4,6 +4,7 @@ import type { Executor, WorkerOutcome, WorkerSpec } from "../executor/executor.t
 import type { BuildRecorder } from "../logs/build-recorder.ts";
 import type { FollowerCache } from "../logs/follower-cache.ts";
 import type { Logger } from "../observability/logger.ts";
+import type { Metrics } from "../observability/metrics.ts";
 import { abortReason } from "../util/abort-reason.ts";
 import type { WorkerRegistry } from "./worker-registry.ts";
 import { notStarted, type WorkerSlots } from "./worker-slots.ts";
@@ -17,6 +18,7 @@ export interface WorkerRunnerDeps {
   /** Serves the newest lines to followers of the live logs. */
   followers: Pick<FollowerCache, "openWorker" | "add" | "closeWorker">;
   logger: Logger;
+  metrics?: Pick<Metrics, "logLines" | "logBytes" | "slotWaitSeconds">;
 }
 
 /** What the owner of a worker wants to hear of it while it runs. */
@@ -56,7 +58,7 @@ export class WorkerRunner {
     watch: WorkerWatch = {},
     previous?: WorkerStatus,
   ): Promise<WorkerOutcome> {
-    const { executor, slots, registry, recorder, followers, logger } = this.#deps;
+    const { executor, slots, registry, recorder, followers, logger, metrics } = this.#deps;
     const { workerId } = spec;
     // A task worker's every change is kept and forwarded with its task (a pipeline's workers
     // change within its progress events, which are kept with the pipeline).
@@ -114,6 +116,8 @@ export class WorkerRunner {
           toSkip--;
           return;
         }
+        metrics?.logLines.inc({ stream });
+        metrics?.logBytes.inc({ stream }, Buffer.byteLength(line));
         followers.add(lines.write(stream, line));
       },
       created: () => watch.created?.(),
@@ -124,7 +128,11 @@ export class WorkerRunner {
     };
     let outcome: WorkerOutcome;
     try {
-      const result = await slots.run(() => executor.runWorker(spec, hooks, signal), signal);
+      const queuedAt = performance.now();
+      const result = await slots.run(() => {
+        metrics?.slotWaitSeconds.observe((performance.now() - queuedAt) / 1000);
+        return executor.runWorker(spec, hooks, signal);
+      }, signal);
       outcome =
         result === notStarted
           ? { phase: "stopped", reason: abortReason(signal, "stopped before it started") }

@@ -5,6 +5,7 @@ import type { KubernetesClients } from "../../k8s/client.ts";
 import { classifyKubernetesError } from "../../k8s/errors.ts";
 import { labels } from "../../k8s/labels.ts";
 import type { Logger } from "../../observability/logger.ts";
+import type { Metrics } from "../../observability/metrics.ts";
 import { abortReason } from "../../util/abort-reason.ts";
 import type { FaultPoints } from "../../util/fault-points.ts";
 import { WorkQueue } from "../../util/work-queue.ts";
@@ -21,11 +22,13 @@ import { deleteOrphanJobs } from "./orphan-jobs.ts";
 import { PodLogCapture } from "./pod-log.ts";
 import { podState } from "./pod-state.ts";
 import { WorkerCaches } from "./worker-caches.ts";
-import { WorkerJobsApi } from "./worker-jobs.ts";
+import { type JobCallMetrics, WorkerJobsApi } from "./worker-jobs.ts";
 import type { LiveWorker, WorkerPhase } from "./worker-phase.ts";
 
 export interface KubernetesExecutorOptions {
   namespace: string;
+  /** Job call latency and errors, informer relists and watch restarts. */
+  metrics?: JobCallMetrics & Pick<Metrics, "informerRelists" | "watchRestarts">;
   defaults: WorkerResources;
   imagePullPolicy: "IfNotPresent" | "Always" | "Never";
   runAsUser: number;
@@ -70,7 +73,7 @@ export class KubernetesExecutor implements Executor {
     this.#clients = clients;
     this.#options = options;
     this.#logger = logger;
-    this.#api = new WorkerJobsApi(clients, options.namespace);
+    this.#api = new WorkerJobsApi(clients, options.namespace, options.metrics);
   }
 
   /**
@@ -88,6 +91,7 @@ export class KubernetesExecutor implements Executor {
       this.#options.namespace,
       { changed: (key) => this.#queue.add(key), resynced: resyncAll },
       this.#logger,
+      this.#options.metrics,
     );
     await this.#caches.firstSync;
     this.#resync = setInterval(resyncAll, this.#options.resyncMs ?? 30_000);

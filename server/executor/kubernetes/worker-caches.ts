@@ -3,6 +3,7 @@ import type { KubernetesClients } from "../../k8s/client.ts";
 import { type RunningInformer, startInformer } from "../../k8s/informer.ts";
 import { labels, managedSelector } from "../../k8s/labels.ts";
 import type { Logger } from "../../observability/logger.ts";
+import type { Metrics } from "../../observability/metrics.ts";
 
 /**
  * The executor's view of its namespace: one informer for the Jobs and one for
@@ -23,6 +24,7 @@ export class WorkerCaches {
     namespace: string,
     handlers: { changed: (key: string) => void; resynced: () => void },
     logger: Logger,
+    metrics?: Pick<Metrics, "informerRelists" | "watchRestarts">,
   ) {
     const { core, batch, kc } = clients;
     this.#namespace = namespace;
@@ -30,16 +32,33 @@ export class WorkerCaches {
       const key = obj.metadata?.labels?.[labels.worker];
       if (key !== undefined) handlers.changed(key);
     };
-    const on = { onChange, onResync: handlers.resynced };
+    // Every list is a relist (the first included); every connection after the first, a restart.
+    const watched = (resource: string) => {
+      let connected = false;
+      return {
+        onChange,
+        onResync: () => {
+          if (connected) metrics?.watchRestarts.inc({ resource });
+          connected = true;
+          handlers.resynced();
+        },
+        listed: () => metrics?.informerRelists.inc({ resource }),
+      };
+    };
+    const jobs = watched("jobs");
+    const pods = watched("pods");
     this.#jobs = startInformer<V1Job>(
       kc,
       {
         kind: "Job",
         path: `/apis/batch/v1/namespaces/${namespace}/jobs`,
         labelSelector: managedSelector,
-        list: () => batch.listNamespacedJob({ namespace, labelSelector: managedSelector }),
+        list: () => {
+          jobs.listed();
+          return batch.listNamespacedJob({ namespace, labelSelector: managedSelector });
+        },
       },
-      on,
+      jobs,
       logger,
     );
     this.#pods = startInformer<V1Pod>(
@@ -48,9 +67,12 @@ export class WorkerCaches {
         kind: "Pod",
         path: `/api/v1/namespaces/${namespace}/pods`,
         labelSelector: managedSelector,
-        list: () => core.listNamespacedPod({ namespace, labelSelector: managedSelector }),
+        list: () => {
+          pods.listed();
+          return core.listNamespacedPod({ namespace, labelSelector: managedSelector });
+        },
       },
-      on,
+      pods,
       logger,
     );
   }

@@ -3,7 +3,7 @@ import { frameRecord } from "./record-frame.ts";
 
 export interface JournalWriterEvents {
   /** New records are on disk (in the OS's hands) up to `bytes`. */
-  onFlushed?: (bytes: number) => void;
+  onFlushed?: (bytes: number, writeSeconds: number) => void;
   /** A write failed (disk full, I/O error): the records it held are lost. */
   onError?: (error: Error, lostRecords: number) => void;
 }
@@ -73,6 +73,7 @@ export class JournalWriter {
     const data = frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames);
     this.#pending = [];
     this.#pendingBytes = 0;
+    const started = performance.now();
     try {
       let written = 0;
       while (written < data.length) {
@@ -88,7 +89,7 @@ export class JournalWriter {
       this.#events.onError?.(error as Error, frames.length);
       return;
     }
-    this.#events.onFlushed?.(this.#flushed);
+    this.#events.onFlushed?.(this.#flushed, (performance.now() - started) / 1000);
   }
 
   /** Flushes and asks the OS to put the file on the disk (at a build's end). */

@@ -2,6 +2,7 @@ import { mkdirSync, renameSync } from "node:fs";
 import { readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "../../observability/logger.ts";
+import type { Metrics } from "../../observability/metrics.ts";
 import {
   BuildJournal,
   type BuildKind,
@@ -28,9 +29,16 @@ export class BuildStore {
   readonly #removedListeners = new Set<(journal: BuildJournal) => void>();
   readonly #removed: RemovedBuilds;
 
-  constructor(dataDir: string, logger: Logger) {
+  readonly #metrics: Pick<Metrics, "journalWriteSeconds" | "retentionRemovals"> | undefined;
+
+  constructor(
+    dataDir: string,
+    logger: Logger,
+    metrics?: Pick<Metrics, "journalWriteSeconds" | "retentionRemovals">,
+  ) {
     this.dataDir = dataDir;
     this.#logger = logger;
+    this.#metrics = metrics;
     this.#removed = new RemovedBuilds(path.join(dataDir, "builds", "removed.jsonl"));
   }
 
@@ -109,7 +117,8 @@ export class BuildStore {
     }
     const opened = journal;
     opened.openForWriting({
-      onFlushed: () => {
+      onFlushed: (_bytes, seconds) => {
+        this.#metrics?.journalWriteSeconds.observe(seconds);
         for (const listener of this.#listeners) listener(opened);
       },
       onError: (error, lostRecords) =>
@@ -149,6 +158,7 @@ export class BuildStore {
       workerEvents: journal.state.workerEvents,
     });
     this.#journals.delete(journal.key);
+    this.#metrics?.retentionRemovals.inc();
     const doomed = path.join(this.#trashDir, `${journal.kind}-${journal.id}-${Date.now()}`);
     mkdirSync(this.#trashDir, { recursive: true });
     renameSync(journal.dir, doomed);
