@@ -15,16 +15,32 @@ export function codeLabel(code: Code | undefined): string {
  * that refusals by the interceptors after it count with their codes.
  */
 export function createMetricsInterceptor(metrics: Metrics): Interceptor {
+  // Bound children per label set: prom-client hashes a label object on every call otherwise.
+  const timers = new Map<string, { observe(seconds: number): void }>();
+  const counters = new Map<string, { inc(): void }>();
+  const openStreams = new Map<string, { inc(): void; dec(): void }>();
+  const bound = <T>(cache: Map<string, T>, key: string, make: () => T): T => {
+    let child = cache.get(key);
+    if (child === undefined) {
+      child = make();
+      cache.set(key, child);
+    }
+    return child;
+  };
   return (next) => async (req) => {
-    const labels = {
-      service: req.service.typeName,
-      method: req.method.name,
-      protocol: protocolOf(req.header.get("content-type")),
-    };
+    const service = req.service.typeName;
+    const method = req.method.name;
+    const protocol = protocolOf(req.header.get("content-type"));
+    const key = `${service}/${method} ${protocol}`;
     const started = performance.now();
     const done = (code: Code | undefined) => {
-      metrics.rpcs.inc({ ...labels, code: codeLabel(code) });
-      metrics.rpcSeconds.observe(labels, (performance.now() - started) / 1000);
+      const label = codeLabel(code);
+      bound(counters, `${key} ${label}`, () =>
+        metrics.rpcs.labels({ service, method, protocol, code: label }),
+      ).inc();
+      bound(timers, key, () => metrics.rpcSeconds.labels({ service, method, protocol })).observe(
+        (performance.now() - started) / 1000,
+      );
     };
     let res: Awaited<ReturnType<typeof next>>;
     try {
@@ -37,8 +53,10 @@ export function createMetricsInterceptor(metrics: Metrics): Interceptor {
       done(undefined);
       return res;
     }
-    const stream = { service: labels.service, method: labels.method };
-    metrics.openStreams.inc(stream);
+    const open = bound(openStreams, `${service}/${method}`, () =>
+      metrics.openStreams.labels({ service, method }),
+    );
+    open.inc();
     const messages = res.message;
     async function* counted() {
       // A stream the client left ends here without an error of its own: cancelled.
@@ -50,7 +68,7 @@ export function createMetricsInterceptor(metrics: Metrics): Interceptor {
         code = ConnectError.from(error).code;
         throw error;
       } finally {
-        metrics.openStreams.dec(stream);
+        open.dec();
         done(code);
       }
     }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { copyFile, mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -12,6 +12,10 @@ import { startTestServer, type TestServer } from "../testing/test-server.ts";
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, "../..");
 const buf = path.join(root, "node_modules/.bin/buf");
+const noProtoc =
+  spawnSync("protoc", ["--version"], { stdio: "ignore" }).status === 0
+    ? false
+    : "protoc is missing: apt-get install protobuf-compiler python3-protobuf (CI installs them)";
 
 describe("gRPC server reflection", () => {
   let t: TestServer;
@@ -55,7 +59,7 @@ describe("gRPC server reflection", () => {
   });
 
   it("python3-grpcio reads a descriptor by reflection with messages Debian's protoc made", {
-    skip: noPythonGrpc,
+    skip: noPythonGrpc || noProtoc,
   }, async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "ottoscaler-reflection-py-"));
     // Under a name of its own: a generated grpc/ package would hide grpcio's.
