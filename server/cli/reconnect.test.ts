@@ -12,6 +12,7 @@ import { startServer } from "../http/server.ts";
 import { silentLogger } from "../observability/logger.ts";
 import { startController } from "../testing/controller-process.ts";
 import { tempDataDir } from "../testing/data-dir.ts";
+import { freePort } from "../testing/free-port.ts";
 import { GatedExecutor } from "../testing/gated-executor.ts";
 import type { Protocol } from "../testing/test-server.ts";
 import { runCli } from "./cli.ts";
@@ -38,14 +39,6 @@ function watchedStream() {
         ? Promise.resolve()
         : new Promise<void>((resolve) => waiters.push({ test, resolve })),
   };
-}
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer().listen(0, "127.0.0.1");
-  await new Promise((resolve) => probe.once("listening", resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 /**

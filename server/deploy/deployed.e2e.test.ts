@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -40,6 +39,7 @@ import {
   skipUnlessE2e,
 } from "../testing/deployment.ts";
 import { caughtUp, forwardingWhen } from "../testing/forwarding-status.ts";
+import { freePort } from "../testing/free-port.ts";
 import {
   assertStatusesComplete,
   assertWorkerLogsComplete,
@@ -244,16 +244,6 @@ function createdJobs(names: Set<string>): (events: AuditEvent[]) => AuditEvent[]
     const seen = new Set(created.map((e) => e.objectRef?.name));
     return [...names].every((n) => seen.has(n)) ? created : undefined;
   };
-}
-
-/** A local port nothing listens on now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  assert.ok(address !== null && typeof address === "object");
-  return address.port;
 }
 
 /** Lines each middle-stage worker of the restart test prints, one every 0.5 s. */

@@ -1,7 +1,7 @@
 import type { CoordinationV1Api, V1Lease } from "@kubernetes/client-node";
 import type { Logger } from "../observability/logger.ts";
 import { sleep } from "../util/sleep.ts";
-import { classifyKubernetesError, errorClassOf } from "./errors.ts";
+import { classifyKubernetesError, isNotFound } from "./errors.ts";
 import {
   claimedRecord,
   heldByOther,
@@ -197,9 +197,7 @@ export class LeaseElector {
         namespace: this.#options.namespace,
       });
     } catch (error) {
-      if (errorClassOf(classifyKubernetesError(error, "reading the lease")) === "not-found") {
-        return undefined;
-      }
+      if (isNotFound(error)) return undefined;
       throw error;
     }
   }

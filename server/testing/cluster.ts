@@ -92,7 +92,15 @@ export async function startClusterServer(
     silentLogger,
   );
   await executor.start();
-  const server = await startTestServer(clusterEnv, { executor });
+  return inNamespace(namespace, executor, await startTestServer(clusterEnv, { executor }));
+}
+
+/** The server as a ClusterServer: disposing of it deletes its namespace too. */
+function inNamespace(
+  namespace: string,
+  executor: KubernetesExecutor,
+  server: TestServer,
+): ClusterServer {
   return {
     ...server,
     namespace,
@@ -123,13 +131,5 @@ export async function startClusterController(
   await server.app.start();
   const { executor } = server.app;
   if (!(executor instanceof KubernetesExecutor)) throw new Error("not the Kubernetes executor");
-  return {
-    ...server,
-    namespace,
-    executor,
-    async [Symbol.asyncDispose]() {
-      await server[Symbol.asyncDispose]();
-      await deleteNamespace(namespace);
-    },
-  };
+  return inNamespace(namespace, executor, server);
 }

@@ -2,11 +2,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import { stringify } from "yaml";
+import { freePort } from "./free-port.ts";
 
 export const prometheusBinary = "/usr/bin/prometheus";
 export const promtoolBinary = "/usr/bin/promtool";
@@ -14,15 +14,6 @@ export const promtoolBinary = "/usr/bin/promtool";
 export const noPrometheus = existsSync(prometheusBinary)
   ? false
   : `${prometheusBinary} is missing: apt-get install --no-install-recommends prometheus (CI installs it)`;
-
-/** A port free now (bound and released): Prometheus takes no port 0. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export interface PrometheusProcess extends AsyncDisposable {
   url: string;
