@@ -1,6 +1,5 @@
 import os from "node:os";
 import path from "node:path";
-import { CoordinationV1Api } from "@kubernetes/client-node";
 import type { ApiDeps } from "./api/api-deps.ts";
 import { CallerLimits } from "./api/caller-limits.ts";
 import { AuditLog } from "./audit/audit-log.ts";
@@ -23,6 +22,7 @@ import {
   resolveNamespace,
   runningInCluster,
 } from "./k8s/client.ts";
+import { clientNode } from "./k8s/client-node.ts";
 import { EventRecorder } from "./k8s/event-recorder.ts";
 import { fencedClients } from "./k8s/fenced-clients.ts";
 import { LeaseElector, leaseTimingsProblem } from "./k8s/lease-elector.ts";
@@ -168,7 +168,7 @@ function createElector(config: Config, clients: KubernetesClients, logger: Logge
     );
   }
   return new LeaseElector(
-    clients.kc.makeApiClient(CoordinationV1Api),
+    clients.kc.makeApiClient(clientNode().CoordinationV1Api),
     {
       ...timings,
       namespace: resolveNamespace(config.namespace),

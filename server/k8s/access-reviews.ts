@@ -1,6 +1,7 @@
-import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import type { AccessReviews } from "../domain/access-reviews.ts";
 import { OttoscalerError } from "../domain/errors.ts";
+import { clientNode } from "./client-node.ts";
 import { classifyKubernetesError } from "./errors.ts";
 
 /**
@@ -9,6 +10,7 @@ import { classifyKubernetesError } from "./errors.ts";
  * When it cannot answer, the error is "unavailable".
  */
 export function createAccessReviews(kc: KubeConfig): AccessReviews {
+  const { AuthenticationV1Api, AuthorizationV1Api } = clientNode();
   const authn = kc.makeApiClient(AuthenticationV1Api);
   const authz = kc.makeApiClient(AuthorizationV1Api);
   return {

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
-import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import type { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { clientNode } from "./client-node.ts";
 
 const serviceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
 
@@ -9,7 +10,7 @@ export function runningInCluster(env: NodeJS.ProcessEnv = process.env): boolean 
 
 /** The standard loading: in-cluster service account, else KUBECONFIG or ~/.kube/config. */
 export function loadKubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
+  const kc = new (clientNode().KubeConfig)();
   kc.loadFromDefault();
   return kc;
 }
@@ -32,6 +33,7 @@ export interface KubernetesClients {
 }
 
 export function createClients(kc: KubeConfig): KubernetesClients {
+  const { BatchV1Api, CoreV1Api, CustomObjectsApi } = clientNode();
   return {
     kc,
     batch: kc.makeApiClient(BatchV1Api),

@@ -1,12 +1,12 @@
-import {
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-  makeInformer,
-  type ObjectCache,
+import type {
+  KubeConfig,
+  KubernetesListObject,
+  KubernetesObject,
+  ObjectCache,
 } from "@kubernetes/client-node";
 import type { Logger } from "../observability/logger.ts";
 import { Backoff } from "../util/backoff.ts";
+import { clientNode } from "./client-node.ts";
 
 export interface WatchedKind<T extends KubernetesObject> {
   kind: string;
@@ -53,7 +53,7 @@ export function startInformer<T extends KubernetesObject>(
     });
     return result;
   };
-  const informer = makeInformer<T>(kc, kind.path, list, kind.labelSelector);
+  const informer = clientNode().makeInformer<T>(kc, kind.path, list, kind.labelSelector);
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
   const restart = () => {
