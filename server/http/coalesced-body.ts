@@ -1,8 +1,6 @@
 /** Most bytes put together into one write. */
 const maxBatchBytes = 64 * 1024;
 
-const nextTurn = () => new Promise<"later">((resolve) => setImmediate(resolve, "later"));
-
 /**
  * A response body that hands the socket several messages per write: every
  * chunk that is ready by the next turn of the event loop, up to 64 KiB. A
@@ -16,35 +14,65 @@ export async function* coalescedBody(
   body: AsyncIterable<Uint8Array>,
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const it = body[Symbol.asyncIterator]();
-  // The next chunk is asked for before this batch is written; should it fail while the batch is
-  // being written, the failure is seen when it is awaited, not reported as unhandled.
+  // One read is always in flight, and what it settles with is kept here. No Promise.race: racing
+  // each read against the end of the turn left a reaction on that still-pending promise per
+  // race, each holding a settled chunk; under fan-out those were most of the heap.
+  let settled: IteratorResult<Uint8Array> | undefined;
+  let failure: { error: unknown } | undefined;
+  let pending: Promise<void> = Promise.resolve();
+  let wake: (() => void) | undefined;
   const pull = () => {
-    const pending = it.next();
-    pending.catch(() => {});
-    return pending;
+    settled = undefined;
+    pending = it.next().then(
+      (result) => {
+        settled = result;
+        wake?.();
+      },
+      (error: unknown) => {
+        // Seen when the read is awaited, not reported as unhandled meanwhile.
+        failure = { error };
+        wake?.();
+      },
+    );
   };
+  const ready = () => settled !== undefined || failure !== undefined;
   try {
-    let next = pull();
+    pull();
     for (;;) {
-      const first = await next;
-      if (first.done === true) return;
+      await pending;
+      if (failure !== undefined) throw failure.error;
+      const first = settled;
+      if (first === undefined || first.done === true) return;
       const parts = [first.value];
       let size = first.value.byteLength;
       let done = false;
-      next = pull();
-      let later: Promise<"later"> | undefined;
+      pull();
+      let turnOver = false;
+      const turn = setImmediate(() => {
+        turnOver = true;
+        wake?.();
+      });
       while (size < maxBatchBytes) {
-        later ??= nextTurn();
-        const ready = await Promise.race([next, later]);
-        if (ready === "later") break;
-        if (ready.done === true) {
+        if (!ready()) {
+          if (turnOver) break;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          wake = undefined;
+          if (!ready()) break;
+        }
+        // A failure is thrown at the next batch, after this one is written.
+        if (failure !== undefined) break;
+        const next = settled;
+        if (next === undefined || next.done === true) {
           done = true;
           break;
         }
-        parts.push(ready.value);
-        size += ready.value.byteLength;
-        next = pull();
+        parts.push(next.value);
+        size += next.value.byteLength;
+        pull();
       }
+      clearImmediate(turn);
       yield parts.length === 1 ? first.value : concat(parts, size);
       if (done) return;
     }
